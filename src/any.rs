@@ -1,0 +1,203 @@
+//! [`AnyMessage`]: decode a document into whatever message its `"type"` names.
+
+use serde_json::Value;
+
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, Framing};
+use crate::message::{decode_tagged, encode_tagged, peek_type, DynMessage};
+use crate::schemas::*;
+use crate::{Message, MessageType};
+
+macro_rules! any_message {
+    ($($variant:ident),* $(,)?) => {
+        /// Any message of the bus, decoded by its `"type"`: one variant per built-in type,
+        /// [`Registered`](AnyMessage::Registered) for types registered by other crates
+        /// with `#[derive(Message)]`, and [`Unknown`](AnyMessage::Unknown) for every other
+        /// document (kept whole, so nothing is lost).
+        ///
+        /// # Example
+        /// ```
+        /// use experimance_common::{AnyMessage, IdleStatus};
+        /// let msg = AnyMessage::from_json(br#"{"type": "Idle", "status": true}"#)?;
+        /// assert_eq!(msg, AnyMessage::IdleStatus(IdleStatus { status: true }));
+        /// let other = AnyMessage::from_json(br#"{"type": "Custom", "x": 1}"#)?;
+        /// assert_eq!(other.type_name(), Some("Custom"));
+        /// assert!(matches!(other, AnyMessage::Unknown(_)));
+        /// # Ok::<(), experimance_common::DecodeError>(())
+        /// ```
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum AnyMessage {
+            $(
+                #[doc = concat!("A [`", stringify!($variant), "`].")]
+                $variant($variant),
+            )*
+            /// A message of a type registered outside this crate.
+            Registered(Box<dyn DynMessage>),
+            /// A JSON object whose `"type"` is missing or not registered, kept whole.
+            Unknown(Value),
+        }
+
+        $(
+            impl From<$variant> for AnyMessage {
+                fn from(m: $variant) -> Self {
+                    AnyMessage::$variant(m)
+                }
+            }
+        )*
+
+        impl AnyMessage {
+            /// The wire name of the message's type, if it has one.
+            pub fn type_name(&self) -> Option<&str> {
+                match self {
+                    $(AnyMessage::$variant(_) => Some(<$variant as Message>::TYPE),)*
+                    AnyMessage::Registered(m) => Some(m.type_name()),
+                    AnyMessage::Unknown(v) => v.get("type").and_then(Value::as_str),
+                }
+            }
+
+            /// The built-in [`MessageType`] of this message, if it is one.
+            pub fn message_type(&self) -> Option<MessageType> {
+                match self {
+                    $(AnyMessage::$variant(_) => Some(MessageType::$variant),)*
+                    AnyMessage::Registered(_) | AnyMessage::Unknown(_) => None,
+                }
+            }
+
+            /// Writes the message's JSON (with its `"type"`) after what `buf` holds.
+            pub(crate) fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+                match self {
+                    $(AnyMessage::$variant(m) => encode_tagged(m, buf).map_err(Into::into),)*
+                    AnyMessage::Registered(m) => {
+                        serde_json::to_writer(&mut *buf, &m.to_json()).map_err(EncodeError::Json)
+                    }
+                    AnyMessage::Unknown(v) => {
+                        if !v.is_object() {
+                            return Err(EncodeError::NotAnObject { what: "unknown message" });
+                        }
+                        serde_json::to_writer(&mut *buf, v).map_err(EncodeError::Json)
+                    }
+                }
+            }
+
+            pub(crate) fn decode_kind(json: &[u8]) -> Result<AnyMessage, DecodeErrorKind> {
+                let name = match peek_type(json) {
+                    Ok(name) => name,
+                    Err(e) if e.is_data() => return Err(DecodeErrorKind::NotAnObject),
+                    Err(e) => return Err(DecodeErrorKind::Json(e)),
+                };
+                let Some(name) = name else {
+                    return crate::codec::parse_object(json).map(AnyMessage::Unknown);
+                };
+                $(
+                    if <$variant as Message>::accepts_type(&name) {
+                        return decode_tagged::<$variant>(json)
+                            .map(AnyMessage::$variant)
+                            .map_err(Into::into);
+                    }
+                )*
+                match crate::lookup_type(&name) {
+                    Some(info) => info.decode(json).map(AnyMessage::Registered).map_err(DecodeError::into_kind),
+                    None => crate::codec::parse_object(json).map(AnyMessage::Unknown),
+                }
+            }
+        }
+
+        impl PartialEq for AnyMessage {
+            fn eq(&self, other: &Self) -> bool {
+                match (self, other) {
+                    $((AnyMessage::$variant(a), AnyMessage::$variant(b)) => a == b,)*
+                    (AnyMessage::Registered(a), AnyMessage::Registered(b)) => {
+                        a.type_name() == b.type_name() && a.to_json() == b.to_json()
+                    }
+                    (AnyMessage::Unknown(a), AnyMessage::Unknown(b)) => a == b,
+                    _ => false,
+                }
+            }
+        }
+    };
+}
+
+any_message!(
+    EraChanged,
+    RenderRequest,
+    IdleStatus,
+    ImageReady,
+    TransitionReady,
+    LoopReady,
+    AgentControlEvent,
+    TransitionRequest,
+    LoopRequest,
+    Heartbeat,
+);
+
+impl AnyMessage {
+    /// Decodes a JSON document by its `"type"`.
+    ///
+    /// A built-in type decodes to its variant, a type registered by another crate to
+    /// [`Registered`](AnyMessage::Registered), and an object whose type is missing or
+    /// unregistered to [`Unknown`](AnyMessage::Unknown) with the whole document.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] holding `json` when it is not a JSON object, or when its type is
+    /// known but the document does not fit that type's schema (for example a field of
+    /// the wrong type); use the untyped path ([`codec::decode_push_value`](crate::codec::decode_push_value))
+    /// for free-form dictionaries.
+    pub fn from_json(json: &[u8]) -> Result<AnyMessage, DecodeError> {
+        AnyMessage::decode_kind(json).map_err(|k| DecodeError::new(k, json, Framing::Push))
+    }
+
+    /// The message as a JSON object, `"type"` included.
+    pub fn to_json(&self) -> Value {
+        match self {
+            AnyMessage::Unknown(v) => v.clone(),
+            AnyMessage::Registered(m) => m.to_json(),
+            _ => {
+                let mut buf = Vec::with_capacity(128);
+                match self.write_json(&mut buf) {
+                    Ok(()) => serde_json::from_slice(&buf).unwrap_or(Value::Null),
+                    Err(_) => Value::Null,
+                }
+            }
+        }
+    }
+
+    /// Takes the message as `M`, whether it is a built-in variant or a registered type.
+    ///
+    /// # Errors
+    /// The message itself when it is not an `M`.
+    ///
+    /// # Example
+    /// ```
+    /// use experimance_common::{AnyMessage, IdleStatus};
+    /// let msg = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": false}"#)?;
+    /// assert_eq!(msg.downcast::<IdleStatus>().unwrap(), IdleStatus { status: false });
+    /// # Ok::<(), experimance_common::DecodeError>(())
+    /// ```
+    pub fn downcast<M: Message>(self) -> Result<M, AnyMessage> {
+        let boxed: Box<dyn DynMessage> = match self {
+            AnyMessage::Registered(m) => m,
+            AnyMessage::Unknown(v) => return Err(AnyMessage::Unknown(v)),
+            other => match other.into_dyn() {
+                Ok(b) => b,
+                Err(other) => return Err(other),
+            },
+        };
+        boxed.downcast::<M>().map_err(AnyMessage::Registered)
+    }
+
+    fn into_dyn(self) -> Result<Box<dyn DynMessage>, AnyMessage> {
+        Ok(match self {
+            AnyMessage::EraChanged(m) => Box::new(m),
+            AnyMessage::RenderRequest(m) => Box::new(m),
+            AnyMessage::IdleStatus(m) => Box::new(m),
+            AnyMessage::ImageReady(m) => Box::new(m),
+            AnyMessage::TransitionReady(m) => Box::new(m),
+            AnyMessage::LoopReady(m) => Box::new(m),
+            AnyMessage::AgentControlEvent(m) => Box::new(m),
+            AnyMessage::TransitionRequest(m) => Box::new(m),
+            AnyMessage::LoopRequest(m) => Box::new(m),
+            AnyMessage::Heartbeat(m) => Box::new(m),
+            other => return Err(other),
+        })
+    }
+}

@@ -1,0 +1,592 @@
+//! The [`Message`] trait, the process-wide registry of message types, and the
+//! single-pass `"type"` tag handling that every typed encode and decode goes through.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserializer, Serialize};
+
+/// A message type of the Experimance bus: a struct that serializes as a JSON object and
+/// is tagged on the wire with `"type": "<TYPE>"`.
+///
+/// Implement it with `#[derive(Message)]`, which also registers the type in the
+/// process-wide [registry](registered_types), so [`AnyMessage`](crate::AnyMessage) and
+/// the `exbus` tool know it. The struct itself need not (and should not) have a `type`
+/// field: encoding writes the tag, decoding checks it and strips it.
+///
+/// # Example
+/// ```
+/// use experimance_common::{Message, codec};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, PartialEq, Serialize, Deserialize, Message)]
+/// #[message(type = "DoorOpened", alias = "Door")]
+/// struct DoorOpened {
+///     door: u32,
+/// }
+///
+/// let mut buf = Vec::new();
+/// codec::encode_push(&DoorOpened { door: 3 }, &mut buf)?;
+/// assert_eq!(buf, br#"{"type":"DoorOpened","door":3}"#);
+/// let back: DoorOpened = codec::decode_push(br#"{"type": "Door", "door": 3}"#)?;
+/// assert_eq!(back, DoorOpened { door: 3 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Message: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static {
+    /// The wire name written into the `"type"` field.
+    const TYPE: &'static str;
+    /// Other wire names accepted when decoding (for example `Idle` for `IdleStatus`).
+    const ALIASES: &'static [&'static str] = &[];
+
+    /// Whether `name` is this type's wire name or one of its aliases.
+    fn accepts_type(name: &str) -> bool {
+        name == Self::TYPE || Self::ALIASES.contains(&name)
+    }
+}
+
+/// One field of a registered message type, as the derive saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The field's name on the wire.
+    pub name: &'static str,
+    /// The field's Rust type, as written in the struct.
+    pub rust_type: &'static str,
+    /// Whether the field may be absent or null (`Option<_>` or `#[serde(default)]`).
+    pub optional: bool,
+}
+
+/// A registered message type: what the registry knows of it.
+#[derive(Clone, Copy)]
+pub struct MessageInfo {
+    type_name: &'static str,
+    aliases: &'static [&'static str],
+    rust_name: &'static str,
+    fields: &'static [FieldInfo],
+    decode: fn(&[u8]) -> Result<Box<dyn DynMessage>, TagError>,
+}
+
+impl MessageInfo {
+    /// Used by `#[derive(Message)]`; not public API.
+    #[doc(hidden)]
+    pub const fn __new<M: Message>(rust_name: &'static str, fields: &'static [FieldInfo]) -> Self {
+        MessageInfo { type_name: M::TYPE, aliases: M::ALIASES, rust_name, fields, decode: decode_dyn::<M> }
+    }
+
+    /// The wire name (`"type"` value) of this message type.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// Other wire names accepted on decode.
+    pub fn aliases(&self) -> &'static [&'static str] {
+        self.aliases
+    }
+
+    /// The Rust path of the type (`module::path::Name`).
+    pub fn rust_name(&self) -> &'static str {
+        self.rust_name
+    }
+
+    /// The fields of the struct, in declaration order (the `type` tag excluded).
+    pub fn fields(&self) -> &'static [FieldInfo] {
+        self.fields
+    }
+
+    /// Whether `name` is this type's wire name or one of its aliases.
+    pub fn accepts(&self, name: &str) -> bool {
+        self.type_name == name || self.aliases.contains(&name)
+    }
+
+    /// Decodes a JSON document into this type, checking its tag.
+    ///
+    /// # Errors
+    /// [`DecodeError`](crate::DecodeError) when the document is not valid JSON for the
+    /// type or its `type` field is missing or names another type.
+    pub fn decode(&self, json: &[u8]) -> Result<Box<dyn DynMessage>, crate::DecodeError> {
+        (self.decode)(json).map_err(|e| crate::DecodeError::new(e, json, crate::Framing::Push))
+    }
+}
+
+impl fmt::Debug for MessageInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageInfo")
+            .field("type_name", &self.type_name)
+            .field("aliases", &self.aliases)
+            .field("rust_name", &self.rust_name)
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+inventory::collect!(MessageInfo);
+
+/// Every message type registered in this process (built-in and user-defined), sorted by
+/// wire name.
+///
+/// # Example
+/// ```
+/// let names: Vec<_> = experimance_common::registered_types().iter().map(|t| t.type_name()).collect();
+/// assert!(names.contains(&"EraChanged"));
+/// ```
+pub fn registered_types() -> Vec<&'static MessageInfo> {
+    let mut all: Vec<_> = inventory::iter::<MessageInfo>.into_iter().collect();
+    all.sort_by(|a, b| a.type_name.cmp(b.type_name).then(a.rust_name.cmp(b.rust_name)));
+    all
+}
+
+/// Looks a registered message type up by its wire name or one of its aliases.
+///
+/// # Example
+/// ```
+/// let info = experimance_common::lookup_type("Idle").unwrap();
+/// assert_eq!(info.type_name(), "IdleStatus");
+/// ```
+pub fn lookup_type(name: &str) -> Option<&'static MessageInfo> {
+    inventory::iter::<MessageInfo>.into_iter().find(|info| info.accepts(name))
+}
+
+/// Two registered types claim the same wire name (or alias).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the wire name `{name}` is registered by both `{first}` and `{second}`")]
+pub struct DuplicateTypeError {
+    /// The contested wire name.
+    pub name: &'static str,
+    /// One Rust type claiming it.
+    pub first: &'static str,
+    /// The other.
+    pub second: &'static str,
+}
+
+/// Checks that no two registered types share a wire name or alias. Call it once in a
+/// test of any crate that defines its own message types.
+///
+/// # Errors
+/// Every clash found, each as a [`DuplicateTypeError`].
+///
+/// # Example
+/// ```
+/// experimance_common::check_registry().expect("wire names are unique");
+/// ```
+pub fn check_registry() -> Result<(), Vec<DuplicateTypeError>> {
+    let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut clashes = Vec::new();
+    for info in registered_types() {
+        for name in std::iter::once(info.type_name).chain(info.aliases.iter().copied()) {
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                clashes.push(DuplicateTypeError { name, first, second: info.rust_name });
+            } else {
+                seen.push((name, info.rust_name));
+            }
+        }
+    }
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(clashes)
+    }
+}
+
+/// A decoded message of a registered type, behind dynamic dispatch (what
+/// [`AnyMessage::Registered`](crate::AnyMessage::Registered) holds).
+pub trait DynMessage: fmt::Debug + Send + Sync + 'static {
+    /// The wire name of the message's type.
+    fn type_name(&self) -> &'static str;
+    /// The message as a JSON object, `"type"` included.
+    fn to_json(&self) -> serde_json::Value;
+    /// For downcasting to the concrete type.
+    fn as_any(&self) -> &dyn Any;
+    /// For downcasting to the concrete type by value.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
+}
+
+impl<M: Message> DynMessage for M {
+    fn type_name(&self) -> &'static str {
+        M::TYPE
+    }
+    fn to_json(&self) -> serde_json::Value {
+        let mut buf = Vec::with_capacity(128);
+        match encode_tagged(self, &mut buf) {
+            Ok(()) => serde_json::from_slice(&buf).unwrap_or(serde_json::Value::Null),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+impl dyn DynMessage {
+    /// Borrows the message as `M` if that is its type.
+    pub fn downcast_ref<M: Message>(&self) -> Option<&M> {
+        self.as_any().downcast_ref()
+    }
+
+    /// Takes the message as `M` if that is its type, or gives it back.
+    ///
+    /// # Errors
+    /// The message itself when it is of another type.
+    pub fn downcast<M: Message>(self: Box<Self>) -> Result<M, Box<Self>> {
+        if self.as_any().is::<M>() {
+            match self.into_any().downcast::<M>() {
+                Ok(m) => Ok(*m),
+                Err(_) => unreachable!("type checked just above"),
+            }
+        } else {
+            Err(self)
+        }
+    }
+}
+
+fn decode_dyn<M: Message>(json: &[u8]) -> Result<Box<dyn DynMessage>, TagError> {
+    decode_tagged::<M>(json).map(|m| Box::new(m) as Box<dyn DynMessage>)
+}
+
+/// Why a typed decode failed (the frame-level [`DecodeError`](crate::DecodeError) wraps
+/// this together with the raw bytes).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TagError {
+    /// The document has no `"type"` field.
+    #[error("the message has no \"type\" field (expected \"{expected}\")")]
+    MissingType {
+        /// The wire name that was expected.
+        expected: &'static str,
+    },
+    /// The `"type"` field names another message type.
+    #[error("expected a message of type \"{expected}\", found \"{found}\"")]
+    WrongType {
+        /// The wire name that was expected.
+        expected: &'static str,
+        /// The wire name found in the document.
+        found: String,
+    },
+    /// The `"type"` field is not a string.
+    #[error("the \"type\" field is not a string")]
+    TypeNotAString,
+    /// The JSON is malformed or does not fit the type's schema.
+    #[error("invalid JSON for this message: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Serializes `msg` into `buf` (appending) as a JSON object whose first member is
+/// `"type": M::TYPE`. No intermediate allocation: the struct is written straight after
+/// the tag and its opening brace overwritten.
+pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<(), EncodeJsonError> {
+    let start = buf.len();
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(M::TYPE.as_bytes());
+    buf.push(b'"');
+    let body = buf.len();
+    if let Err(e) = serde_json::to_writer(&mut *buf, msg) {
+        buf.truncate(start);
+        return Err(EncodeJsonError::Json(e));
+    }
+    match &buf[body..] {
+        [b'{', b'}'] => {
+            buf.truncate(body);
+            buf.push(b'}');
+            Ok(())
+        }
+        [b'{', ..] => {
+            buf[body] = b',';
+            Ok(())
+        }
+        _ => {
+            buf.truncate(start);
+            Err(EncodeJsonError::NotAnObject { type_name: M::TYPE })
+        }
+    }
+}
+
+/// Why encoding a message to JSON failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EncodeJsonError {
+    /// serde_json refused the value (for example a map with non-string keys).
+    #[error("cannot serialize the message: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The type does not serialize as a JSON object, so it cannot carry a `"type"` tag.
+    #[error("message type \"{type_name}\" does not serialize as a JSON object")]
+    NotAnObject {
+        /// The wire name of the offending type.
+        type_name: &'static str,
+    },
+}
+
+/// What the tag check saw; written by the filtering map access, read after parsing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TagState {
+    Unseen,
+    Ok,
+    Wrong,
+    NotString,
+}
+
+/// Decodes `json` into `M` in one pass, checking and stripping the `"type"` member at
+/// the top level (wherever it stands in the object).
+pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, TagError> {
+    let state = Cell::new(TagState::Unseen);
+    let found: Cell<Option<String>> = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let result = M::deserialize(TagChecking {
+        inner: &mut de,
+        accepts: M::accepts_type,
+        state: &state,
+        found: &found,
+    })
+    .and_then(|m| de.end().map(|()| m));
+    match state.get() {
+        TagState::Wrong => {
+            Err(TagError::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
+        }
+        TagState::NotString => Err(TagError::TypeNotAString),
+        TagState::Unseen if result.is_ok() => Err(TagError::MissingType { expected: M::TYPE }),
+        _ => result.map_err(TagError::Json),
+    }
+}
+
+/// Decodes an already-parsed JSON value into `M`, checking the tag the same way.
+pub(crate) fn decode_tagged_value<M: Message>(value: &serde_json::Value) -> Result<M, TagError> {
+    let state = Cell::new(TagState::Unseen);
+    let found: Cell<Option<String>> = Cell::new(None);
+    let result =
+        M::deserialize(TagChecking { inner: value, accepts: M::accepts_type, state: &state, found: &found });
+    match state.get() {
+        TagState::Wrong => {
+            Err(TagError::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
+        }
+        TagState::NotString => Err(TagError::TypeNotAString),
+        TagState::Unseen if result.is_ok() => Err(TagError::MissingType { expected: M::TYPE }),
+        _ => result.map_err(TagError::Json),
+    }
+}
+
+struct TagChecking<'s, D> {
+    inner: D,
+    accepts: fn(&str) -> bool,
+    state: &'s Cell<TagState>,
+    found: &'s Cell<Option<String>>,
+}
+
+impl<'s, D> TagChecking<'s, D> {
+    fn visitor<V>(&self, inner: V) -> TagVisitor<'s, V> {
+        TagVisitor { inner, accepts: self.accepts, state: self.state, found: self.found }
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for TagChecking<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let v = self.visitor(visitor);
+        self.inner.deserialize_any(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let v = self.visitor(visitor);
+        self.inner.deserialize_map(v)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let v = self.visitor(visitor);
+        self.inner.deserialize_struct(name, fields, v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct enum identifier ignored_any
+    }
+}
+
+struct TagVisitor<'s, V> {
+    inner: V,
+    accepts: fn(&str) -> bool,
+    state: &'s Cell<TagState>,
+    found: &'s Cell<Option<String>>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for TagVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.inner.visit_map(TagFilter {
+            inner: map,
+            accepts: self.accepts,
+            state: self.state,
+            found: self.found,
+        })
+    }
+}
+
+/// A map access that hides the top-level `"type"` member from the struct's visitor
+/// after checking it.
+struct TagFilter<'s, A> {
+    inner: A,
+    accepts: fn(&str) -> bool,
+    state: &'s Cell<TagState>,
+    found: &'s Cell<Option<String>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.inner.next_key_seed(CowStr)? else {
+                return Ok(None);
+            };
+            if key != "type" {
+                return match key {
+                    Cow::Borrowed(k) => {
+                        seed.deserialize(de::value::BorrowedStrDeserializer::new(k)).map(Some)
+                    }
+                    Cow::Owned(k) => seed.deserialize(k.into_deserializer()).map(Some),
+                };
+            }
+            match self.inner.next_value_seed(MaybeCowStr)? {
+                Some(found) if (self.accepts)(&found) => self.state.set(TagState::Ok),
+                Some(found) => {
+                    self.state.set(TagState::Wrong);
+                    self.found.set(Some(found.into_owned()));
+                    return Err(de::Error::custom("wrong message type"));
+                }
+                None => {
+                    self.state.set(TagState::NotString);
+                    return Err(de::Error::custom("the type field is not a string"));
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.inner.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// Deserializes a string, borrowing it from the input when it has no escapes.
+struct CowStr;
+
+impl<'de> DeserializeSeed<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(CowStrVisitor)
+    }
+}
+
+struct CowStrVisitor;
+
+impl<'de> Visitor<'de> for CowStrVisitor {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// Like [`CowStr`], but any non-string value yields `None` instead of an error (the
+/// caller reports it as [`TagError::TypeNotAString`]).
+struct MaybeCowStr;
+
+impl<'de> DeserializeSeed<'de> for MaybeCowStr {
+    type Value = Option<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(MaybeCowStrVisitor)
+    }
+}
+
+struct MaybeCowStrVisitor;
+
+impl<'de> Visitor<'de> for MaybeCowStrVisitor {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// Reads only the top-level `"type"` of a JSON object (skipping everything else), for
+/// dispatch by [`AnyMessage`](crate::AnyMessage).
+pub(crate) fn peek_type(json: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
+    struct Peek;
+    impl<'de> Visitor<'de> for Peek {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key_seed(CowStr)? {
+                if key == "type" && found.is_none() {
+                    found = map.next_value_seed(MaybeCowStr)?;
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let t = de.deserialize_map(Peek)?;
+    de.end()?;
+    Ok(t)
+}

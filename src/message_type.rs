@@ -1,0 +1,70 @@
+//! [`MessageType`]: the names of the built-in message types (Python's `MessageType`).
+
+use crate::wire_enum::wire_enum;
+
+wire_enum! {
+    /// The wire names of the Experimance message types (Python's `MessageType` enum).
+    ///
+    /// The Python constant names exist too, so ported code reads the same:
+    /// `MessageType::ERA_CHANGED == MessageType::EraChanged`.
+    ///
+    /// # Example
+    /// ```
+    /// use experimance_common::MessageType;
+    /// assert_eq!(MessageType::ERA_CHANGED.as_str(), "EraChanged");
+    /// assert_eq!("Heartbeat".parse::<MessageType>().unwrap(), MessageType::Heartbeat);
+    /// assert_eq!(serde_json::to_string(&MessageType::IDLE_STATUS).unwrap(), "\"IdleStatus\"");
+    /// assert_eq!(MessageType::ALL.len(), 10);
+    /// ```
+    pub enum MessageType ("message type") {
+        EraChanged = "EraChanged",
+        RenderRequest = "RenderRequest",
+        IdleStatus = "IdleStatus",
+        ImageReady = "ImageReady",
+        TransitionReady = "TransitionReady",
+        LoopReady = "LoopReady",
+        AgentControlEvent = "AgentControlEvent",
+        TransitionRequest = "TransitionRequest",
+        LoopRequest = "LoopRequest",
+        Heartbeat = "Heartbeat",
+    }
+}
+
+/// Generates Python's SCREAMING_CASE names as associated constants with `paste`.
+macro_rules! python_names {
+    ($($variant:ident),* $(,)?) => {
+        paste::paste! {
+            impl MessageType {
+                $(
+                    #[doc = concat!("Python's `MessageType.", stringify!([<$variant:snake:upper>]), "`.")]
+                    pub const [<$variant:snake:upper>]: MessageType = MessageType::$variant;
+                )*
+            }
+        }
+    };
+}
+
+python_names!(
+    EraChanged,
+    RenderRequest,
+    IdleStatus,
+    ImageReady,
+    TransitionReady,
+    LoopReady,
+    AgentControlEvent,
+    TransitionRequest,
+    LoopRequest,
+    Heartbeat,
+);
+
+impl PartialEq<str> for MessageType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for MessageType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}

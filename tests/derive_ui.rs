@@ -1,0 +1,11 @@
+//! Compile-fail tests of `#[derive(Message)]`: every misuse is rejected with an error
+//! pointing at the offending token, and all errors of one derive are reported together.
+//!
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test derive_ui`
+//! (then read every `.stderr` before committing it).
+
+#[test]
+fn derive_ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/derive/*.rs");
+}

@@ -1,0 +1,10 @@
+use experimance_common::Message;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize, Message)]
+#[message(type = "Door Opened")]
+struct DoorOpened {
+    door: u32,
+}
+
+fn main() {}
