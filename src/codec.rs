@@ -230,3 +230,76 @@ pub(crate) fn parse_object(json: &[u8]) -> Result<Value, DecodeErrorKind> {
         Err(e) => Err(DecodeErrorKind::Json(e)),
     }
 }
+
+/// What a socket can send and receive: any [`Message`] type, [`AnyMessage`], or an
+/// untyped [`serde_json::Value`] object (the free-form dictionaries Python services
+/// send). The socket methods are generic over it:
+/// `subscriber.receive::<EraChanged>()`, `subscriber.receive::<AnyMessage>()`,
+/// `puller.pull::<serde_json::Value>()`.
+pub trait Payload: Sized {
+    /// Writes the PUB frame into `buf` (cleared first).
+    ///
+    /// # Errors
+    /// As [`encode_pub`].
+    fn encode_pub(&self, topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+    /// Writes the PUSH frame into `buf` (cleared first).
+    ///
+    /// # Errors
+    /// As [`encode_push`].
+    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+    /// Reads a PUB frame.
+    ///
+    /// # Errors
+    /// As [`decode_pub`].
+    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError>;
+    /// Reads a PUSH frame.
+    ///
+    /// # Errors
+    /// As [`decode_push`].
+    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError>;
+}
+
+impl<M: Message> Payload for M {
+    fn encode_pub(&self, topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_pub(topic, self, buf)
+    }
+    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_push(self, buf)
+    }
+    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
+        decode_pub(frame)
+    }
+    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
+        decode_push(frame)
+    }
+}
+
+impl Payload for AnyMessage {
+    fn encode_pub(&self, topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_pub_any(topic, self, buf)
+    }
+    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_push_any(self, buf)
+    }
+    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
+        decode_pub_any(frame)
+    }
+    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
+        decode_push_any(frame)
+    }
+}
+
+impl Payload for Value {
+    fn encode_pub(&self, topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_pub_value(topic, self, buf)
+    }
+    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_push_value(self, buf)
+    }
+    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
+        decode_pub_value(frame)
+    }
+    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
+        decode_push_value(frame)
+    }
+}

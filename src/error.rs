@@ -102,6 +102,13 @@ pub enum DecodeErrorKind {
     /// The `"type"` field is not a string.
     #[error("the \"type\" field is not a string")]
     TypeNotAString,
+    /// A multi-part ZeroMQ message, which the wire format never uses; the first part
+    /// is [`DecodeError::raw`], the others [`DecodeError::extra_parts`].
+    #[error("a multi-part message ({parts} parts) where one frame was expected")]
+    Multipart {
+        /// How many parts it had.
+        parts: usize,
+    },
 }
 
 impl From<TagError> for DecodeErrorKind {
@@ -128,6 +135,7 @@ impl From<TagError> for DecodeErrorKind {
 pub struct DecodeError {
     kind: DecodeErrorKind,
     raw: Vec<u8>,
+    extra_parts: Vec<Vec<u8>>,
     framing: Framing,
 }
 
@@ -142,7 +150,21 @@ pub enum Framing {
 
 impl DecodeError {
     pub(crate) fn new(kind: impl Into<DecodeErrorKind>, raw: &[u8], framing: Framing) -> Self {
-        DecodeError { kind: kind.into(), raw: raw.to_vec(), framing }
+        DecodeError { kind: kind.into(), raw: raw.to_vec(), extra_parts: Vec::new(), framing }
+    }
+
+    pub(crate) fn multipart(framing: Framing, first: Vec<u8>, rest: Vec<Vec<u8>>) -> Self {
+        DecodeError {
+            kind: DecodeErrorKind::Multipart { parts: 1 + rest.len() },
+            raw: first,
+            extra_parts: rest,
+            framing,
+        }
+    }
+
+    /// The parts after the first of a multi-part message (empty otherwise).
+    pub fn extra_parts(&self) -> &[Vec<u8>] {
+        &self.extra_parts
     }
 
     /// What was wrong.

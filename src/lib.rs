@@ -40,6 +40,7 @@ mod error;
 mod message;
 mod message_type;
 mod schemas;
+pub mod socket;
 mod wire_enum;
 
 pub use any::AnyMessage;
@@ -51,6 +52,7 @@ pub use message::{
 };
 pub use message_type::MessageType;
 pub use schemas::*;
+pub use socket::{Error, PullSocket, PushSocket, Publisher, Subscriber};
 pub use wire_enum::UnknownName;
 
 /// `#[derive(Message)]`: implements [`Message`] and registers the type. See

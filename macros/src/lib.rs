@@ -66,13 +66,26 @@ use proc_macro2::{Delimiter, Span, TokenStream as TokenStream2, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
-use syn::{
-    parse_macro_input, Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, LitStr, Token,
-    Type,
-};
+use syn::{parse_macro_input, Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, LitStr, Token, Type};
 
-/// Derives `experimance_common::Message`; see the [crate documentation](crate) for the
-/// `#[message(type = "...", alias = "...")]` attribute.
+/// Derives `experimance_common::Message` and registers the type in the process-wide
+/// registry. Use it through `experimance_common` (`use experimance_common::Message;`).
+///
+/// Only non-generic structs with named fields (`struct Name {}` included) are accepted,
+/// and no field may be named (or renamed to) `type`: the library writes that tag.
+///
+/// # Attributes (on the struct)
+///
+/// * `#[message(type = "WireName")]`: the `"type"` written on encode and required on
+///   decode; at most once; defaults to the struct's name.
+/// * `#[message(alias = "Other")]`: another name accepted on decode; repeatable.
+///
+/// Keys may share one attribute: `#[message(type = "IdleStatus", alias = "Idle")]`.
+/// Names must be non-empty printable ASCII without whitespace, `"` or `\`.
+///
+/// The registered field descriptions follow `#[serde(rename)]`, `#[serde(rename_all)]`,
+/// `#[serde(skip)]` / `skip_serializing` / `flatten` (left out) and `#[serde(default)]` or
+/// an `Option<_>` type (optional).
 #[proc_macro_derive(Message, attributes(message))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -128,31 +141,9 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
     let mut errors = Errors::default();
 
     // Container attributes first (they come first in the source, too).
-    let msg_attrs = parse_message_attrs(&input.attrs, &mut errors);
+    let entries = parse_message_attrs(&input.attrs);
+    let (type_name, aliases) = validate_message_attrs(entries, &input.ident, &mut errors);
     let container = parse_serde_container(&input.attrs);
-
-    let default_name = input.ident.unraw().to_string();
-    let type_name = match &msg_attrs.type_name {
-        Some(lit) => lit.value(),
-        None => default_name,
-    };
-    let mut seen_aliases: Vec<String> = Vec::new();
-    for lit in &msg_attrs.aliases {
-        let alias = lit.value();
-        if alias.is_empty() {
-            continue; // already reported as empty
-        }
-        if alias == type_name {
-            errors.spanned(
-                lit,
-                format_args!("the alias \"{alias}\" is the message's type name itself; remove it"),
-            );
-        } else if seen_aliases.contains(&alias) {
-            errors.spanned(lit, format_args!("duplicate alias \"{alias}\""));
-        } else {
-            seen_aliases.push(alias);
-        }
-    }
 
     let named = match &input.data {
         Data::Enum(data) => {
@@ -168,7 +159,9 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
             Fields::Unnamed(fields) => {
                 errors.spanned(
                     fields,
-                    format_args!("{ONLY_NAMED}, but a tuple struct serializes as a JSON array or a bare value"),
+                    format_args!(
+                        "{ONLY_NAMED}, but a tuple struct serializes as a JSON array or a bare value"
+                    ),
                 );
                 None
             }
@@ -198,10 +191,7 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
     if let Some(named) = named {
         for field in &named.named {
             for attr in field.attrs.iter().filter(|a| a.path().is_ident("message")) {
-                errors.spanned(
-                    attr,
-                    "`#[message(...)]` belongs on the struct, not on a field",
-                );
+                errors.spanned(attr, "`#[message(...)]` belongs on the struct, not on a field");
             }
             let Some(ident) = &field.ident else { continue };
             let serde = parse_serde_field(&field.attrs);
@@ -210,10 +200,9 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
             }
             let wire_name = match &serde.rename {
                 Some(lit) => lit.value(),
-                None => container.rename_all.map_or_else(
-                    || ident.unraw().to_string(),
-                    |rule| rule.apply(&ident.unraw().to_string()),
-                ),
+                None => container
+                    .rename_all
+                    .map_or_else(|| ident.unraw().to_string(), |rule| rule.apply(&ident.unraw().to_string())),
             };
             if wire_name == "type" {
                 match &serde.rename {
@@ -221,7 +210,10 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
                         lit,
                         "the `\"type\"` tag is written by #[derive(Message)]; rename or remove this field",
                     ),
-                    None => errors.spanned(ident, "the `\"type\"` tag is written by #[derive(Message)]; remove this field"),
+                    None => errors.spanned(
+                        ident,
+                        "the `\"type\"` tag is written by #[derive(Message)]; remove this field",
+                    ),
                 }
             }
             fields.push(FieldSpec {
@@ -232,126 +224,157 @@ fn parse_and_validate(input: &DeriveInput) -> syn::Result<Spec<'_>> {
         }
     }
 
-    errors.finish(Spec {
-        ident: &input.ident,
-        type_name,
-        aliases: seen_aliases,
-        fields,
-    })
+    errors.finish(Spec { ident: &input.ident, type_name, aliases, fields })
 }
 
-/// The keys of `#[message(...)]`, as written.
-#[derive(Default)]
-struct MessageAttrs {
-    type_name: Option<LitStr>,
-    aliases: Vec<LitStr>,
+/// One key of `#[message(...)]`, or a problem found while parsing, in source order.
+enum Entry {
+    /// `type = "..."`; `None` when the value was missing or not a string literal (already
+    /// reported).
+    Type(syn::Path, Option<LitStr>),
+    /// `alias = "..."`.
+    Alias(LitStr),
+    Error(syn::Error),
 }
 
-fn parse_message_attrs(attrs: &[Attribute], errors: &mut Errors) -> MessageAttrs {
-    let mut out = MessageAttrs::default();
+/// Parses every `#[message(...)]` attribute, going on after errors so that all of them
+/// are reported.
+fn parse_message_attrs(attrs: &[Attribute]) -> Vec<Entry> {
+    let mut entries = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("message")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = if meta.path.is_ident("type") {
-                Key::Type
-            } else if meta.path.is_ident("alias") {
-                Key::Alias
-            } else {
-                errors.spanned(
+            let is_type = meta.path.is_ident("type");
+            if !is_type && !meta.path.is_ident("alias") {
+                entries.push(Entry::Error(syn::Error::new_spanned(
                     &meta.path,
                     format_args!(
                         "unknown `#[message]` key `{}`; the known keys are `type` and `alias`",
                         path_string(&meta.path)
                     ),
-                );
-                return skip_value(&meta);
-            };
-            let key_name = if matches!(key, Key::Type) { "type" } else { "alias" };
-            if !meta.input.peek(Token![=]) {
-                errors.spanned(
-                    &meta.path,
-                    format_args!("expected `{key_name} = \"...\"`: the `{key_name}` key takes a string literal"),
-                );
+                )));
                 return skip_value(&meta);
             }
-            let value: Expr = meta.value()?.parse()?;
-            let lit = match value {
-                Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => lit,
-                other => {
-                    errors.spanned(
-                        other,
-                        format_args!("expected a string literal, as in `{key_name} = \"DoorOpened\"`"),
-                    );
-                    return Ok(());
+            let (key, example) = if is_type { ("type", "DoorOpened") } else { ("alias", "Door") };
+            let lit = if meta.input.peek(Token![=]) {
+                match meta.value()?.parse::<Expr>()? {
+                    Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Some(lit),
+                    other => {
+                        entries.push(Entry::Error(syn::Error::new_spanned(
+                            other,
+                            format_args!("expected a string literal, as in `{key} = \"{example}\"`"),
+                        )));
+                        None
+                    }
                 }
-            };
-            let valid = check_wire_name(&lit, key_name, errors);
-            match key {
-                Key::Type if out.type_name.is_some() => errors.spanned(
+            } else {
+                entries.push(Entry::Error(syn::Error::new_spanned(
                     &meta.path,
-                    "duplicate `type` key: a message has one type name (use `alias = \"...\"` for other accepted names)",
-                ),
-                Key::Type => {
-                    if valid {
-                        out.type_name = Some(lit);
-                    } else {
-                        // Still counts as given, so a later `type` is reported as a duplicate
-                        // and no alias is compared with the struct's name by mistake.
-                        out.type_name = Some(LitStr::new("", lit.span()));
-                    }
-                }
-                Key::Alias => {
-                    if valid {
-                        out.aliases.push(lit);
-                    }
-                }
+                    format_args!("expected `{key} = \"...\"`: the `{key}` key takes a string literal"),
+                )));
+                skip_value(&meta)?;
+                None
+            };
+            match lit {
+                _ if is_type => entries.push(Entry::Type(meta.path.clone(), lit)),
+                Some(lit) => entries.push(Entry::Alias(lit)),
+                None => {}
             }
             Ok(())
         });
         if let Err(err) = result {
-            errors.push(err);
+            entries.push(Entry::Error(err));
         }
     }
-    out
+    entries
 }
 
-enum Key {
-    Type,
-    Alias,
-}
-
-/// Checks a type name or alias; reports (at most one) problem at the literal.
-fn check_wire_name(lit: &LitStr, what: &str, errors: &mut Errors) -> bool {
-    let value = lit.value();
-    let subject = if what == "type" {
-        "the message type name"
-    } else {
-        "an alias"
+/// Checks the keys in source order; returns the type name and the aliases.
+fn validate_message_attrs(
+    entries: Vec<Entry>,
+    ident: &syn::Ident,
+    errors: &mut Errors,
+) -> (String, Vec<String>) {
+    // The name aliases are compared with; `None` when the given one is itself invalid.
+    let first_type = entries.iter().find_map(|e| match e {
+        Entry::Type(_, lit) => Some(lit),
+        _ => None,
+    });
+    let type_name = match first_type {
+        None => Some(ident.unraw().to_string()),
+        Some(Some(lit)) if wire_name_problem(&lit.value()).is_none() => Some(lit.value()),
+        Some(_) => None,
     };
-    if value.is_empty() {
-        errors.spanned(lit, format_args!("{subject} must not be empty"));
-        return false;
+
+    let mut type_seen = false;
+    let mut aliases: Vec<String> = Vec::new();
+    for entry in entries {
+        match entry {
+            Entry::Error(err) => errors.push(err),
+            Entry::Type(path, lit) => {
+                if type_seen {
+                    errors.spanned(
+                        path,
+                        "duplicate `type` key: a message has one type name \
+                         (use `alias = \"...\"` for other accepted names)",
+                    );
+                }
+                type_seen = true;
+                if let Some(lit) = lit {
+                    check_wire_name(&lit, "the message type name", errors);
+                }
+            }
+            Entry::Alias(lit) => {
+                if !check_wire_name(&lit, "an alias", errors) {
+                    continue;
+                }
+                let alias = lit.value();
+                if type_name.as_ref() == Some(&alias) {
+                    errors.spanned(
+                        &lit,
+                        format_args!("the alias \"{alias}\" is the message's type name itself; remove it"),
+                    );
+                } else if aliases.contains(&alias) {
+                    errors.spanned(&lit, format_args!("duplicate alias \"{alias}\""));
+                } else {
+                    aliases.push(alias);
+                }
+            }
+        }
     }
-    if value.chars().any(char::is_whitespace) {
-        errors.spanned(
-            lit,
-            format_args!("{subject} must not contain whitespace: it is used as the topic/type name on the wire"),
-        );
-        return false;
+    (type_name.unwrap_or_default(), aliases)
+}
+
+/// Checks a type name or alias; reports its problem (if any) at the literal.
+fn check_wire_name(lit: &LitStr, subject: &str, errors: &mut Errors) -> bool {
+    match wire_name_problem(&lit.value()) {
+        None => true,
+        Some(problem) => {
+            errors.spanned(lit, format_args!("{subject} {problem}"));
+            false
+        }
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\')
-    {
-        errors.spanned(
-            lit,
-            format_args!(
-                "{subject} may contain only printable ASCII characters other than `\"` and `\\` \
-                 (the runtime writes it into JSON unescaped); found {bad:?}"
-            ),
-        );
-        return false;
+}
+
+/// What is wrong with a wire name (type name or alias), if anything.
+fn wire_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".to_owned());
     }
-    true
+    if name.chars().any(char::is_whitespace) {
+        return Some("must not contain whitespace: it is used as the topic/type name on the wire".to_owned());
+    }
+    let bad = name.chars().find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\')?;
+    let shown = if bad.is_ascii_graphic() {
+        format!("`{bad}`")
+    } else if bad.is_control() {
+        format!("the control character U+{:04X}", u32::from(bad))
+    } else {
+        format!("`{bad}` (U+{:04X})", u32::from(bad))
+    };
+    Some(format!(
+        "may contain only printable ASCII characters other than `\"` and `\\` \
+         (the runtime writes it into JSON unescaped), but it contains {shown}"
+    ))
 }
 
 /// Consumes whatever follows an unwanted key (`= value` or `(...)`), so parsing goes on.
@@ -365,11 +388,7 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 fn path_string(path: &syn::Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.unraw().to_string())
-        .collect::<Vec<_>>()
-        .join("::")
+    path.segments.iter().map(|s| s.ident.unraw().to_string()).collect::<Vec<_>>().join("::")
 }
 
 /// The struct-level serde attributes that matter to the field descriptions.
@@ -439,9 +458,7 @@ fn parse_serde_field(attrs: &[Attribute]) -> SerdeField {
 fn string_or_serialize(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
     if meta.input.peek(Token![=]) {
         return match meta.value()?.parse::<Expr>()? {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(lit), ..
-            }) => Ok(Some(lit)),
+            Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Ok(Some(lit)),
             _ => Ok(None),
         };
     }
@@ -449,10 +466,7 @@ fn string_or_serialize(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>
     if meta.input.peek(syn::token::Paren) {
         meta.parse_nested_meta(|inner| {
             if inner.path.is_ident("serialize") {
-                if let Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) = inner.value()?.parse::<Expr>()?
-                {
+                if let Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) = inner.value()?.parse::<Expr>()? {
                     found = Some(lit);
                 }
                 Ok(())
@@ -528,11 +542,7 @@ impl RenameRule {
 /// Whether the type's last path segment is `Option` (`Option<T>`, `std::option::Option<T>`).
 fn is_option(ty: &Type) -> bool {
     match ty {
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Option"),
+        Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident == "Option"),
         Type::Group(group) => is_option(&group.elem),
         Type::Paren(paren) => is_option(&paren.elem),
         _ => false,
@@ -621,11 +631,7 @@ fn expand(spec: &Spec<'_>) -> TokenStream2 {
     let type_name = &spec.type_name;
     let aliases = &spec.aliases;
     let fields = spec.fields.iter().map(|f| {
-        let FieldSpec {
-            wire_name,
-            rust_type,
-            optional,
-        } = f;
+        let FieldSpec { wire_name, rust_type, optional } = f;
         quote! {
             ::experimance_common::FieldInfo {
                 name: #wire_name,
@@ -678,18 +684,12 @@ mod tests {
             ("Option < String >", "Option<String>"),
             ("Vec<Option<Vec<u8>>>", "Vec<Option<Vec<u8>>>"),
             ("& 'static str", "&'static str"),
-            (
-                "std :: collections :: HashMap < String , f64 >",
-                "std::collections::HashMap<String, f64>",
-            ),
+            ("std :: collections :: HashMap < String , f64 >", "std::collections::HashMap<String, f64>"),
             ("::std::string::String", "::std::string::String"),
             ("[u8 ; 4]", "[u8; 4]"),
             ("(u8 , String)", "(u8, String)"),
             ("()", "()"),
-            (
-                "Box<dyn Fn(u8) -> u8 + Send>",
-                "Box<dyn Fn(u8) -> u8 + Send>",
-            ),
+            ("Box<dyn Fn(u8) -> u8 + Send>", "Box<dyn Fn(u8) -> u8 + Send>"),
             ("&mut [u8]", "&mut [u8]"),
             ("*const u8", "*const u8"),
             ("<T as Trait>::Assoc", "<T as Trait>::Assoc"),
@@ -721,9 +721,7 @@ mod tests {
     #[test]
     fn options() {
         assert!(is_option(&syn::parse_str("Option<u8>").unwrap()));
-        assert!(is_option(
-            &syn::parse_str("std::option::Option<u8>").unwrap()
-        ));
+        assert!(is_option(&syn::parse_str("std::option::Option<u8>").unwrap()));
         assert!(!is_option(&syn::parse_str("Vec<Option<u8>>").unwrap()));
     }
 }

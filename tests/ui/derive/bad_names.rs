@@ -19,4 +19,10 @@ struct DoorLocked {
     door: u32,
 }
 
+#[derive(Debug, Serialize, Deserialize, Message)]
+#[message(type = "DoorBell\u{7}", alias = "")]
+struct DoorBell {
+    door: u32,
+}
+
 fn main() {}

@@ -1,0 +1,331 @@
+//! Typestate builders: a socket must bind or connect before `build()` exists, binding
+//! and connecting cannot be mixed, and a subscriber must choose its topics. Misuse is a
+//! compile error that says what to call.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use super::core::Parts;
+use super::endpoint::{Endpoint, EndpointError, Role};
+use super::error::Result;
+use super::options::SocketOptions;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The state of a builder that has no endpoint yet.
+#[derive(Debug)]
+pub enum NoEndpoint {}
+/// The state of a builder that binds (one or more endpoints).
+#[derive(Debug)]
+pub enum Bound {}
+/// The state of a builder that connects (one or more endpoints).
+#[derive(Debug)]
+pub enum Connected {}
+/// The state of a subscriber builder with no topic yet.
+#[derive(Debug)]
+pub enum NoTopics {}
+/// The state of a subscriber builder with at least one topic.
+#[derive(Debug)]
+pub enum Subscribed {}
+
+impl sealed::Sealed for NoEndpoint {}
+impl sealed::Sealed for Bound {}
+impl sealed::Sealed for Connected {}
+impl sealed::Sealed for NoTopics {}
+impl sealed::Sealed for Subscribed {}
+
+/// An endpoint state in which `build()` is allowed.
+#[diagnostic::on_unimplemented(
+    message = "the socket has no endpoint: call `.bind(endpoint)` or `.connect(endpoint)` before `.build()`",
+    label = "this builder has neither bound nor connected",
+    note = "publishers and push sockets usually bind (`tcp://*:5555`); subscribers and pull sockets usually connect (`tcp://localhost:5555`)"
+)]
+pub trait EndpointChosen: sealed::Sealed {}
+impl EndpointChosen for Bound {}
+impl EndpointChosen for Connected {}
+
+/// An endpoint state in which `.bind()` is allowed.
+#[diagnostic::on_unimplemented(
+    message = "this socket already connects, so it cannot also bind",
+    label = "`.connect()` was called on this builder",
+    note = "a socket either binds or connects; it may add several endpoints of the same kind"
+)]
+pub trait CanBind: sealed::Sealed {}
+impl CanBind for NoEndpoint {}
+impl CanBind for Bound {}
+
+/// An endpoint state in which `.connect()` is allowed.
+#[diagnostic::on_unimplemented(
+    message = "this socket already binds, so it cannot also connect",
+    label = "`.bind()` was called on this builder",
+    note = "a socket either binds or connects; it may add several endpoints of the same kind"
+)]
+pub trait CanConnect: sealed::Sealed {}
+impl CanConnect for NoEndpoint {}
+impl CanConnect for Connected {}
+
+/// A topic state that lets socket kind `K` build.
+#[diagnostic::on_unimplemented(
+    message = "a subscriber needs topics: call `.subscribe(topic)`, `.subscribe_exact(topic)` or `.subscribe_all()` before `.build()`",
+    label = "this subscriber has no topic yet",
+    note = "without a subscription ZeroMQ delivers nothing to a subscriber"
+)]
+pub trait TopicsChosen<K>: sealed::Sealed {}
+impl TopicsChosen<super::Subscriber> for Subscribed {}
+impl TopicsChosen<super::Publisher> for NoTopics {}
+impl TopicsChosen<super::PushSocket> for NoTopics {}
+impl TopicsChosen<super::PullSocket> for NoTopics {}
+
+/// A socket type a [`SocketBuilder`] can build.
+pub trait SocketKind: Sized + sealed::Sealed {
+    /// Whether the socket pushes by default (decides the `immediate` default).
+    #[doc(hidden)]
+    const PUSHES: bool = false;
+    /// Builds the socket from what the builder collected.
+    #[doc(hidden)]
+    fn from_parts(parts: Parts) -> Result<Self>;
+}
+
+impl sealed::Sealed for super::Publisher {}
+impl sealed::Sealed for super::Subscriber {}
+impl sealed::Sealed for super::PushSocket {}
+impl sealed::Sealed for super::PullSocket {}
+
+/// Builds a socket of kind `K` (one of [`Publisher`](super::Publisher),
+/// [`Subscriber`](super::Subscriber), [`PushSocket`](super::PushSocket),
+/// [`PullSocket`](super::PullSocket)); start from `K::builder()`.
+///
+/// `E` records whether it binds or connects, `T` whether a subscriber has topics; the
+/// methods that would break a rule do not exist in that state.
+#[must_use = "a builder does nothing until `.build()` is called"]
+pub struct SocketBuilder<K, E = NoEndpoint, T = NoTopics> {
+    parts: Parts,
+    _state: PhantomData<fn() -> (K, E, T)>,
+}
+
+impl<K, E, T> std::fmt::Debug for SocketBuilder<K, E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketBuilder").field("parts", &self.parts).finish()
+    }
+}
+
+impl<K: SocketKind> SocketBuilder<K> {
+    pub(crate) fn new() -> Self {
+        let options = SocketOptions { immediate: K::PUSHES, ..SocketOptions::default() };
+        SocketBuilder {
+            parts: Parts {
+                options,
+                endpoints: Vec::new(),
+                topics: Vec::new(),
+                default_topic: None,
+                context: None,
+            },
+            _state: PhantomData,
+        }
+    }
+}
+
+impl<K, E, T> SocketBuilder<K, E, T> {
+    fn into_state<E2, T2>(self) -> SocketBuilder<K, E2, T2> {
+        SocketBuilder { parts: self.parts, _state: PhantomData }
+    }
+
+    /// Binds to `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:*` for a free port,
+    /// `ipc://path`, `inproc://name`). May be called again to bind several endpoints;
+    /// cannot be mixed with [`connect`](Self::connect).
+    ///
+    /// # Errors
+    /// An [`EndpointError`] naming `endpoint` when it is malformed.
+    pub fn bind(mut self, endpoint: &str) -> Result<SocketBuilder<K, Bound, T>, EndpointError>
+    where
+        E: CanBind,
+    {
+        self.parts.endpoints.push(Endpoint::parse(endpoint, Role::Bind)?);
+        Ok(self.into_state())
+    }
+
+    /// Connects to `endpoint` (`tcp://localhost:5555`, `ipc://path`, `inproc://name`;
+    /// a default port name works as the port: `tcp://localhost:coordinator_pub`). May
+    /// be called again to connect to several endpoints; cannot be mixed with
+    /// [`bind`](Self::bind).
+    ///
+    /// # Errors
+    /// An [`EndpointError`] naming `endpoint` when it is malformed or has a `*`.
+    pub fn connect(mut self, endpoint: &str) -> Result<SocketBuilder<K, Connected, T>, EndpointError>
+    where
+        E: CanConnect,
+    {
+        self.parts.endpoints.push(Endpoint::parse(endpoint, Role::Connect)?);
+        Ok(self.into_state())
+    }
+
+    /// Sets every option at once.
+    pub fn options(mut self, options: SocketOptions) -> Self {
+        self.parts.options = options;
+        self
+    }
+
+    /// Sets both the send and the receive timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.parts.options.send_timeout = timeout;
+        self.parts.options.receive_timeout = timeout;
+        self
+    }
+
+    /// How long a send may block. Default 1000 ms.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.parts.options.send_timeout = timeout;
+        self
+    }
+
+    /// How long a receive may block. Default 1000 ms.
+    pub fn receive_timeout(mut self, timeout: Duration) -> Self {
+        self.parts.options.receive_timeout = timeout;
+        self
+    }
+
+    /// How long closing keeps delivering queued messages. Default 1000 ms.
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.parts.options.linger = linger;
+        self
+    }
+
+    /// Outgoing queue limit in messages. Default 1000.
+    pub fn send_hwm(mut self, messages: i32) -> Self {
+        self.parts.options.send_hwm = messages;
+        self
+    }
+
+    /// Incoming queue limit in messages. Default 1000.
+    pub fn receive_hwm(mut self, messages: i32) -> Self {
+        self.parts.options.receive_hwm = messages;
+        self
+    }
+
+    /// Keep only the latest message. Default off.
+    pub fn conflate(mut self, conflate: bool) -> Self {
+        self.parts.options.conflate = conflate;
+        self
+    }
+
+    /// ZMTP heartbeat interval; `None` disables heartbeats. Default 3000 ms.
+    pub fn heartbeat_interval(mut self, interval: Option<Duration>) -> Self {
+        self.parts.options.heartbeat_interval = interval;
+        self
+    }
+
+    /// Heartbeat reply timeout. Default: the interval.
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.parts.options.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Heartbeat time-to-live told to the peer. Default: none.
+    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
+        self.parts.options.heartbeat_ttl = Some(ttl);
+        self
+    }
+
+    /// First reconnect delay. Default 100 ms.
+    pub fn reconnect_interval(mut self, interval: Duration) -> Self {
+        self.parts.options.reconnect_interval = interval;
+        self
+    }
+
+    /// Upper bound of the reconnect back-off. Default: no back-off.
+    pub fn reconnect_interval_max(mut self, max: Duration) -> Self {
+        self.parts.options.reconnect_interval_max = Some(max);
+        self
+    }
+
+    /// Queue only to completed connections. Default: on for push sockets.
+    pub fn immediate(mut self, immediate: bool) -> Self {
+        self.parts.options.immediate = immediate;
+        self
+    }
+
+    /// Disconnect a peer that sends a larger message. Default: no limit.
+    pub fn max_message_size(mut self, bytes: u64) -> Self {
+        self.parts.options.max_message_size = Some(bytes);
+        self
+    }
+
+    /// Use this ZeroMQ context instead of the process-wide one.
+    pub fn context(mut self, context: zmq::Context) -> Self {
+        self.parts.context = Some(context);
+        self
+    }
+
+    /// Builds the socket: creates it, applies the options, binds or connects.
+    ///
+    /// # Errors
+    /// [`Error::Bind`](super::Error::Bind) (for example the address is in use),
+    /// [`Error::Connect`](super::Error::Connect), or
+    /// [`Error::SetOption`](super::Error::SetOption).
+    pub fn build(self) -> Result<K>
+    where
+        K: SocketKind,
+        E: EndpointChosen,
+        T: TopicsChosen<K>,
+    {
+        K::from_parts(self.parts)
+    }
+}
+
+impl<E, T> SocketBuilder<super::Publisher, E, T> {
+    /// The topic [`publish`](super::Publisher::publish) uses. Default: the empty topic.
+    ///
+    /// # Errors
+    /// A [`TopicError`](crate::TopicError) when the topic has a space.
+    pub fn topic(mut self, topic: &str) -> Result<Self, crate::TopicError> {
+        crate::codec::validate_topic(topic)?;
+        self.parts.default_topic = Some(topic.to_owned());
+        Ok(self)
+    }
+
+    /// Lossless publishing (`ZMQ_XPUB_NODROP`): when a subscriber's queue is full,
+    /// publishing blocks up to the send timeout and then returns a timeout error,
+    /// instead of silently dropping. Default off.
+    pub fn lossless(mut self, lossless: bool) -> Self {
+        self.parts.options.lossless = lossless;
+        self
+    }
+}
+
+impl<E, T> SocketBuilder<super::Subscriber, E, T> {
+    /// Subscribes to every frame that starts with `prefix` (ZeroMQ's prefix match:
+    /// `status` also receives `status-updates`).
+    pub fn subscribe(mut self, prefix: &str) -> SocketBuilder<super::Subscriber, E, Subscribed> {
+        self.parts.topics.push(prefix.as_bytes().to_vec());
+        self.into_state()
+    }
+
+    /// Subscribes to exactly `topic` (the subscription is `"<topic> "`, so `status`
+    /// does not receive `status-updates`).
+    ///
+    /// # Errors
+    /// A [`TopicError`](crate::TopicError) when the topic has a space.
+    pub fn subscribe_exact(
+        mut self,
+        topic: &str,
+    ) -> Result<SocketBuilder<super::Subscriber, E, Subscribed>, crate::TopicError> {
+        crate::codec::validate_topic(topic)?;
+        self.parts.topics.push(exact_subscription(topic));
+        Ok(self.into_state())
+    }
+
+    /// Subscribes to every topic.
+    pub fn subscribe_all(mut self) -> SocketBuilder<super::Subscriber, E, Subscribed> {
+        self.parts.topics.push(Vec::new());
+        self.into_state()
+    }
+}
+
+pub(crate) fn exact_subscription(topic: &str) -> Vec<u8> {
+    let mut s = Vec::with_capacity(topic.len() + 1);
+    s.extend_from_slice(topic.as_bytes());
+    s.push(b' ');
+    s
+}

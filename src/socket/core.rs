@@ -1,0 +1,422 @@
+//! What the four socket types share: setup from a builder, bounded send and receive
+//! with a reused buffer and frame, connection monitoring, and a close that flushes.
+
+use std::collections::HashSet;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::endpoint::{connectable, Endpoint, Role, Transport};
+use super::error::{Error, Operation, Result};
+use super::options::{millis, SocketOptions};
+
+/// The ZeroMQ context shared by every socket that was not given one: one I/O thread for
+/// the process, and `inproc://` works between all its sockets.
+///
+/// # Example
+/// ```
+/// let ctx = experimance_common::socket::global_context();
+/// assert!(ctx.get_io_threads().unwrap() >= 1);
+/// ```
+pub fn global_context() -> zmq::Context {
+    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
+    CONTEXT.get_or_init(zmq::Context::new).clone()
+}
+
+/// Everything a builder collected; consumed by the socket types' constructors.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Parts {
+    pub(crate) options: SocketOptions,
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) topics: Vec<Vec<u8>>,
+    pub(crate) default_topic: Option<String>,
+    pub(crate) context: Option<zmq::Context>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts")
+            .field("options", &self.options)
+            .field("endpoints", &self.endpoints)
+            .field("topics", &self.topics.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>())
+            .field("default_topic", &self.default_topic)
+            .field("context", &self.context.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// How long `close` waits for libzmq to report the socket gone, beyond the linger.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+/// Monitor events we ask for: few, so the event queue stays small.
+const MONITOR_EVENTS: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+    | zmq_sys::ZMQ_EVENT_DISCONNECTED
+    | zmq_sys::ZMQ_EVENT_MONITOR_STOPPED;
+
+/// Reads the socket monitor: which connections completed their handshake, and when the
+/// socket is finally gone after a close.
+struct Monitor {
+    reader: zmq::Socket,
+    peers: HashSet<u32>,
+    stopped: bool,
+    event: zmq::Message,
+}
+
+impl Monitor {
+    fn start(ctx: &zmq::Context, socket: &zmq::Socket) -> Result<Monitor> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let endpoint = format!(
+            "inproc://experimance-monitor-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let setup = |e| Error::zmq(Operation::Setup, e);
+        socket.monitor(&endpoint, MONITOR_EVENTS as i32).map_err(setup)?;
+        let reader = ctx.socket(zmq::PAIR).map_err(setup)?;
+        // An unbounded queue towards us: libzmq's I/O thread must never block on a
+        // monitor event nobody has read yet.
+        reader.set_rcvhwm(0).map_err(setup)?;
+        reader.set_linger(0).map_err(setup)?;
+        reader.connect(&endpoint).map_err(setup)?;
+        Ok(Monitor { reader, peers: HashSet::new(), stopped: false, event: zmq::Message::new() })
+    }
+
+    /// Reads one event if one arrives within `timeout` (zero: only what is queued).
+    fn read_one(&mut self, timeout: Duration) -> bool {
+        if self.reader.poll(zmq::POLLIN, i64::from(millis(timeout))).unwrap_or(0) <= 0 {
+            return false;
+        }
+        if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
+            return false;
+        }
+        // Frame 1: u16 event id, u32 value (the fd), native endian. Frame 2: endpoint.
+        let (id, value) = match &self.event[..] {
+            [a, b, c, d, e, f, ..] => (u16::from_ne_bytes([*a, *b]), u32::from_ne_bytes([*c, *d, *e, *f])),
+            _ => (0, 0),
+        };
+        while self.event.get_more() {
+            if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
+                break;
+            }
+        }
+        match u32::from(id) {
+            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => {
+                self.peers.insert(value);
+            }
+            zmq_sys::ZMQ_EVENT_DISCONNECTED => {
+                self.peers.remove(&value);
+            }
+            zmq_sys::ZMQ_EVENT_MONITOR_STOPPED => self.stopped = true,
+            _ => {}
+        }
+        true
+    }
+
+    fn drain(&mut self) {
+        while self.read_one(Duration::ZERO) {}
+    }
+
+    /// Waits until `done(self)` holds or `deadline` passes.
+    fn wait_until(&mut self, deadline: Instant, done: impl Fn(&Monitor) -> bool) -> bool {
+        self.drain();
+        while !done(self) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Poll at most 50 ms at a time so a deadline is never overshot by much.
+            self.read_one(left.min(Duration::from_millis(50)));
+        }
+        true
+    }
+}
+
+/// A live libzmq socket with its monitor, options and reused buffers.
+pub(crate) struct Core {
+    // ManuallyDrop: `finish` closes it first, then waits on the monitor.
+    socket: ManuallyDrop<zmq::Socket>,
+    monitor: Monitor,
+    pub(crate) options: SocketOptions,
+    endpoints: Vec<String>,
+    inproc: bool,
+    /// Whether the socket sends user messages (a linger matters only then).
+    sends: bool,
+    framing: crate::Framing,
+    /// The frame receives go into (libzmq reuses it).
+    pub(crate) frame: zmq::Message,
+    /// The buffer sends are encoded into.
+    pub(crate) buf: Vec<u8>,
+    applied_send_timeout: i32,
+    applied_receive_timeout: i32,
+    closed: bool,
+    // Keeps a caller-provided context alive as long as the socket.
+    _context: zmq::Context,
+    #[cfg(feature = "tokio")]
+    pub(crate) async_fd: Option<tokio::io::unix::AsyncFd<super::asyncio::ZmqFd>>,
+}
+
+fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
+    r.map(|_| ()).map_err(|source| Error::SetOption { option, source })
+}
+
+impl Core {
+    pub(crate) fn open(kind: zmq::SocketType, parts: &Parts) -> Result<Core> {
+        let context = parts.context.clone().unwrap_or_else(global_context);
+        let socket = context.socket(kind).map_err(|e| Error::zmq(Operation::Setup, e))?;
+        let o = &parts.options;
+        set("ZMQ_LINGER", socket.set_linger(millis(o.linger)))?;
+        set("ZMQ_SNDTIMEO", socket.set_sndtimeo(millis(o.send_timeout)))?;
+        set("ZMQ_RCVTIMEO", socket.set_rcvtimeo(millis(o.receive_timeout)))?;
+        set("ZMQ_SNDHWM", socket.set_sndhwm(o.send_hwm))?;
+        set("ZMQ_RCVHWM", socket.set_rcvhwm(o.receive_hwm))?;
+        if o.conflate {
+            set("ZMQ_CONFLATE", socket.set_conflate(true))?;
+        }
+        if let Some(ivl) = o.heartbeat_interval {
+            set("ZMQ_HEARTBEAT_IVL", socket.set_heartbeat_ivl(millis(ivl)))?;
+        }
+        if let Some(t) = o.heartbeat_timeout {
+            set("ZMQ_HEARTBEAT_TIMEOUT", socket.set_heartbeat_timeout(millis(t)))?;
+        }
+        if let Some(t) = o.heartbeat_ttl {
+            set("ZMQ_HEARTBEAT_TTL", socket.set_heartbeat_ttl(millis(t)))?;
+        }
+        set("ZMQ_RECONNECT_IVL", socket.set_reconnect_ivl(millis(o.reconnect_interval)))?;
+        if let Some(max) = o.reconnect_interval_max {
+            set("ZMQ_RECONNECT_IVL_MAX", socket.set_reconnect_ivl_max(millis(max)))?;
+        }
+        if o.immediate {
+            set("ZMQ_IMMEDIATE", socket.set_immediate(true))?;
+        }
+        if let Some(max) = o.max_message_size {
+            set("ZMQ_MAXMSGSIZE", socket.set_maxmsgsize(i64::try_from(max).unwrap_or(i64::MAX)))?;
+        }
+        if kind == zmq::XPUB {
+            // Pass every (un)subscription up, so subscribers can be counted.
+            set_raw_int(&socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
+            if o.lossless {
+                set_raw_int(&socket, "ZMQ_XPUB_NODROP", zmq_sys::ZMQ_XPUB_NODROP, 1)?;
+            }
+        }
+        for topic in &parts.topics {
+            set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
+        }
+        let monitor = Monitor::start(&context, &socket)?;
+        let mut endpoints = Vec::with_capacity(parts.endpoints.len());
+        for e in &parts.endpoints {
+            match e.role() {
+                Role::Bind => {
+                    socket
+                        .bind(e.as_str())
+                        .map_err(|source| Error::Bind { endpoint: e.as_str().to_owned(), source })?;
+                    let bound = match socket.get_last_endpoint() {
+                        Ok(Ok(s)) if !s.is_empty() => s,
+                        _ => e.as_str().to_owned(),
+                    };
+                    endpoints.push(bound);
+                }
+                Role::Connect => {
+                    socket
+                        .connect(e.as_str())
+                        .map_err(|source| Error::Connect { endpoint: e.as_str().to_owned(), source })?;
+                    endpoints.push(e.as_str().to_owned());
+                }
+            }
+        }
+        Ok(Core {
+            socket: ManuallyDrop::new(socket),
+            monitor,
+            sends: kind == zmq::XPUB || kind == zmq::PUSH,
+            framing: if kind == zmq::PULL || kind == zmq::PUSH {
+                crate::Framing::Push
+            } else {
+                crate::Framing::Pub
+            },
+            inproc: parts.endpoints.iter().any(|e| e.transport() == Transport::Inproc),
+            applied_send_timeout: millis(o.send_timeout),
+            applied_receive_timeout: millis(o.receive_timeout),
+            options: o.clone(),
+            endpoints,
+            frame: zmq::Message::new(),
+            buf: Vec::with_capacity(256),
+            closed: false,
+            _context: context,
+            #[cfg(feature = "tokio")]
+            async_fd: None,
+        })
+    }
+
+    pub(crate) fn socket(&self) -> &zmq::Socket {
+        &self.socket
+    }
+
+    pub(crate) fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// The first endpoint in the form a local peer connects to.
+    pub(crate) fn endpoint(&self) -> String {
+        self.endpoints.first().map(|e| connectable(e)).unwrap_or_default()
+    }
+
+    fn apply_send_timeout(&mut self, t: Duration) -> Result<()> {
+        let ms = millis(t);
+        if ms != self.applied_send_timeout {
+            set("ZMQ_SNDTIMEO", self.socket.set_sndtimeo(ms))?;
+            self.applied_send_timeout = ms;
+        }
+        Ok(())
+    }
+
+    fn apply_receive_timeout(&mut self, t: Duration) -> Result<()> {
+        let ms = millis(t);
+        if ms != self.applied_receive_timeout {
+            set("ZMQ_RCVTIMEO", self.socket.set_rcvtimeo(ms))?;
+            self.applied_receive_timeout = ms;
+        }
+        Ok(())
+    }
+
+    /// Sends `self.buf` as one frame, waiting at most `timeout` (the socket's send
+    /// timeout when `None`; zero means never wait).
+    pub(crate) fn send_buf(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
+        let t = timeout.unwrap_or(self.options.send_timeout);
+        let flags = if t.is_zero() {
+            zmq::DONTWAIT
+        } else {
+            self.apply_send_timeout(t)?;
+            0
+        };
+        match self.socket.send(&self.buf[..], flags) {
+            Ok(()) => Ok(()),
+            Err(zmq::Error::EAGAIN) => {
+                self.monitor.drain();
+                Err(Error::Timeout { op, after: t })
+            }
+            Err(e) => Err(Error::zmq(op, e)),
+        }
+    }
+
+    /// Receives one frame into `self.frame`, waiting at most `timeout` (the socket's
+    /// receive timeout when `None`; zero means never wait). A multi-part message (which
+    /// the wire format never uses) is read whole and reported with all its parts.
+    pub(crate) fn recv_frame(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
+        let t = timeout.unwrap_or(self.options.receive_timeout);
+        let flags = if t.is_zero() {
+            zmq::DONTWAIT
+        } else {
+            self.apply_receive_timeout(t)?;
+            0
+        };
+        match self.socket.recv(&mut self.frame, flags) {
+            Ok(()) if self.frame.get_more() => Err(self.read_multipart()),
+            Ok(()) => Ok(()),
+            Err(zmq::Error::EAGAIN) => {
+                self.monitor.drain();
+                Err(Error::Timeout { op, after: t })
+            }
+            Err(e) => Err(Error::zmq(op, e)),
+        }
+    }
+
+    /// After a receive with `self.frame` in hand: the frame if it is a single part,
+    /// else the multi-part error. Used by the async path, which receives on its own.
+    pub(crate) fn check_single_part(&mut self) -> Result<()> {
+        if self.frame.get_more() {
+            Err(self.read_multipart())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn read_multipart(&mut self) -> Error {
+        let first = self.frame.to_vec();
+        let mut rest = Vec::new();
+        let mut part = zmq::Message::new();
+        loop {
+            // The remaining parts of a message are already queued: never wait for them.
+            if self.socket.recv(&mut part, zmq::DONTWAIT).is_err() {
+                break;
+            }
+            rest.push(part.to_vec());
+            if !part.get_more() {
+                break;
+            }
+        }
+        Error::Decode(crate::DecodeError::multipart(self.framing, first, rest))
+    }
+
+    pub(crate) fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        if self.inproc {
+            // libzmq reports no connection events for inproc: its connections are
+            // established synchronously by bind/connect.
+            return Ok(n.max(self.monitor.peers.len()));
+        }
+        let deadline = Instant::now() + timeout;
+        if self.monitor.wait_until(deadline, |m| m.peers.len() >= n) {
+            Ok(self.monitor.peers.len())
+        } else {
+            Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
+        }
+    }
+
+    pub(crate) fn peer_count(&mut self) -> usize {
+        self.monitor.drain();
+        self.monitor.peers.len()
+    }
+
+    /// Closes the socket: libzmq keeps delivering queued messages for up to the linger,
+    /// and reports the socket gone on the monitor once it has; this waits for that.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        #[cfg(feature = "tokio")]
+        drop(self.async_fd.take());
+        // A receiving socket has only its own subscriptions queued outwards: nothing a
+        // peer is waiting for, so it closes at once instead of lingering for an absent
+        // publisher.
+        let linger = if self.sends { self.options.linger } else { Duration::ZERO };
+        if !self.sends {
+            let _ = self.socket.set_linger(0);
+        }
+        // SAFETY: `closed` guarantees this runs once, and `socket` is never used again.
+        let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
+        drop(socket);
+        let started = Instant::now();
+        let stopped = self.monitor.wait_until(started + linger + CLOSE_GRACE, |m| m.stopped);
+        if stopped && (linger.is_zero() || started.elapsed() < linger) {
+            Ok(())
+        } else {
+            Err(Error::LingerExpired { linger })
+        }
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // Same bounded flush as `close()`; the outcome cannot be reported from a drop.
+        let _ = self.finish();
+    }
+}
+
+fn set_raw_int(socket: &zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
+    // The `zmq` crate has no setter for these options; libzmq's C API does.
+    let raw = socket as *const zmq::Socket as *mut zmq::Socket;
+    // SAFETY: `as_mut_ptr` only reads the handle; zmq_setsockopt gets a valid socket,
+    // a pointer to a live i32 and its size.
+    let rc = unsafe {
+        let ptr = (*raw).as_mut_ptr();
+        zmq_sys::zmq_setsockopt(ptr, id as i32, (&value as *const i32).cast(), std::mem::size_of::<i32>())
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        // SAFETY: reading errno right after the failed call.
+        let errno = unsafe { zmq_sys::zmq_errno() };
+        Err(Error::SetOption { option, source: zmq::Error::from_raw(errno) })
+    }
+}

@@ -1,0 +1,137 @@
+//! [`PullSocket`]: the PULL side of PUSH/PULL (Python's `ZmqPullSocket`).
+
+use std::time::Duration;
+
+use super::builder::{SocketBuilder, SocketKind};
+use super::core::{Core, Parts};
+use super::error::{Error, Operation, Result};
+use crate::codec::Payload;
+use crate::AnyMessage;
+
+/// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
+/// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
+///
+/// `Send` but not `Sync`.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use experimance_common::socket::{Error, PullSocket};
+///
+/// let mut pull_socket = PullSocket::builder()
+///     .connect("tcp://localhost:5556")?
+///     .receive_timeout(Duration::from_millis(50))
+///     .build()?;
+/// match pull_socket.pull::<serde_json::Value>() {
+///     Ok(task) => println!("Received task: {task}"),
+///     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// pull_socket.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PullSocket {
+    pub(crate) core: Core,
+}
+
+impl SocketKind for PullSocket {
+    fn from_parts(parts: Parts) -> Result<Self> {
+        Ok(PullSocket { core: Core::open(zmq::PULL, &parts)? })
+    }
+}
+
+impl PullSocket {
+    /// Starts building a pull socket.
+    pub fn builder() -> SocketBuilder<PullSocket> {
+        SocketBuilder::new()
+    }
+
+    /// Pulls the next message as `P`.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout; [`Error::Decode`] (holding the
+    /// frame) when it is not a `P`.
+    pub fn pull<P: Payload>(&mut self) -> Result<P> {
+        self.core.recv_frame(Operation::Pull, None)?;
+        Ok(P::decode_push(&self.core.frame)?)
+    }
+
+    /// Pulls the next message, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`pull`](Self::pull).
+    pub fn pull_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
+        self.core.recv_frame(Operation::Pull, Some(timeout))?;
+        Ok(P::decode_push(&self.core.frame)?)
+    }
+
+    /// Pulls a message if one is queued; never waits.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the queued frame is not a `P`.
+    pub fn try_pull<P: Payload>(&mut self) -> Result<Option<P>> {
+        match self.core.recv_frame(Operation::Pull, Some(Duration::ZERO)) {
+            Ok(()) => Ok(Some(P::decode_push(&self.core.frame)?)),
+            Err(Error::Timeout { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pulls the next message of any type (`pull::<AnyMessage>()`).
+    ///
+    /// # Errors
+    /// As [`pull`](Self::pull).
+    pub fn pull_any(&mut self) -> Result<AnyMessage> {
+        self.pull()
+    }
+
+    /// Pulls the next frame as it came.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout.
+    pub fn pull_raw(&mut self) -> Result<&[u8]> {
+        self.core.recv_frame(Operation::Pull, None)?;
+        Ok(&self.core.frame)
+    }
+
+    /// Waits until a peer connected (handshake complete). `inproc://` connections
+    /// report no events, so this returns at once for them.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers(1, timeout).map(drop)
+    }
+
+    /// Waits until at least `n` peers are connected.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer connected within `timeout`.
+    pub fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        self.core.wait_for_peers(n, timeout)
+    }
+
+    /// The first endpoint, as a peer on this machine connects to it.
+    pub fn endpoint(&self) -> String {
+        self.core.endpoint()
+    }
+
+    /// Every endpoint.
+    pub fn endpoints(&self) -> &[String] {
+        self.core.endpoints()
+    }
+
+    /// Closes the socket (never hangs: bounded by the linger).
+    ///
+    /// # Errors
+    /// [`Error::LingerExpired`] when libzmq did not finish within the linger.
+    pub fn close(mut self) -> Result<()> {
+        self.core.finish()
+    }
+}
+
+impl std::fmt::Debug for PullSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullSocket").field("endpoints", &self.core.endpoints()).finish()
+    }
+}

@@ -1,0 +1,136 @@
+//! [`PushSocket`]: the PUSH side of PUSH/PULL (Python's `ZmqPushSocket`).
+
+use std::time::Duration;
+
+use super::builder::{SocketBuilder, SocketKind};
+use super::core::{Core, Parts};
+use super::error::{Error, Operation, Result};
+use crate::codec::Payload;
+
+/// Distributes tasks round-robin to the connected pull sockets (Python's
+/// `ZmqPushSocket`). Each message is one frame holding the JSON document.
+///
+/// A push with no connected peer waits up to the send timeout and returns
+/// [`Error::Timeout`]: push sockets queue only to completed connections by default
+/// (`immediate`), so nothing is queued into nowhere.
+///
+/// `Send` but not `Sync`.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use experimance_common::socket::{PullSocket, PushSocket};
+/// use experimance_common::{MessageType, Message};
+/// use serde_json::json;
+///
+/// let mut push_socket = PushSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
+/// let mut pull_socket = PullSocket::builder().connect(&push_socket.endpoint())?.build()?;
+/// push_socket.wait_connected(Duration::from_secs(5))?;
+///
+/// let task = json!({"type": MessageType::RENDER_REQUEST, "id": "task-123", "parameters": {"resolution": [800, 600]}});
+/// push_socket.push(&task)?;
+/// let received: serde_json::Value = pull_socket.pull()?;
+/// assert_eq!(received, task);
+/// push_socket.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PushSocket {
+    pub(crate) core: Core,
+}
+
+impl SocketKind for PushSocket {
+    const PUSHES: bool = true;
+    fn from_parts(parts: Parts) -> Result<Self> {
+        Ok(PushSocket { core: Core::open(zmq::PUSH, &parts)? })
+    }
+}
+
+impl PushSocket {
+    /// Starts building a push socket.
+    pub fn builder() -> SocketBuilder<PushSocket> {
+        SocketBuilder::new()
+    }
+
+    /// Pushes `msg` to the next peer, waiting at most the send timeout.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when no peer could take it in time; [`Error::Encode`] when it
+    /// cannot be encoded (nothing is sent).
+    pub fn push<P: Payload>(&mut self, msg: &P) -> Result<()> {
+        msg.encode_push(&mut self.core.buf)?;
+        self.core.send_buf(Operation::Push, None)
+    }
+
+    /// Pushes `msg`, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn push_timeout<P: Payload>(&mut self, msg: &P, timeout: Duration) -> Result<()> {
+        msg.encode_push(&mut self.core.buf)?;
+        self.core.send_buf(Operation::Push, Some(timeout))
+    }
+
+    /// Pushes `msg` only if a peer can take it now; `Ok(false)` if not. Never waits.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] when it cannot be encoded.
+    pub fn try_push<P: Payload>(&mut self, msg: &P) -> Result<bool> {
+        msg.encode_push(&mut self.core.buf)?;
+        match self.core.send_buf(Operation::Push, Some(Duration::ZERO)) {
+            Ok(()) => Ok(true),
+            Err(Error::Timeout { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pushes a frame exactly as given.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn push_raw(&mut self, frame: &[u8]) -> Result<()> {
+        self.core.buf.clear();
+        self.core.buf.extend_from_slice(frame);
+        self.core.send_buf(Operation::Push, None)
+    }
+
+    /// Waits until a peer connected (handshake complete). `inproc://` connections
+    /// report no events, so this returns at once for them.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers(1, timeout).map(drop)
+    }
+
+    /// Waits until at least `n` peers are connected, so work is spread over all of them.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer connected within `timeout`.
+    pub fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        self.core.wait_for_peers(n, timeout)
+    }
+
+    /// The first endpoint, as a peer on this machine connects to it.
+    pub fn endpoint(&self) -> String {
+        self.core.endpoint()
+    }
+
+    /// Every endpoint.
+    pub fn endpoints(&self) -> &[String] {
+        self.core.endpoints()
+    }
+
+    /// Closes the socket, delivering what was pushed for up to the linger.
+    ///
+    /// # Errors
+    /// [`Error::LingerExpired`] when messages were still queued when the linger passed.
+    pub fn close(mut self) -> Result<()> {
+        self.core.finish()
+    }
+}
+
+impl std::fmt::Debug for PushSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushSocket").field("endpoints", &self.core.endpoints()).finish()
+    }
+}

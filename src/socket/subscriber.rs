@@ -1,0 +1,188 @@
+//! [`Subscriber`]: the SUB side of PUB/SUB (Python's `ZmqSubscriber`).
+
+use std::time::Duration;
+
+use super::builder::{exact_subscription, SocketBuilder, SocketKind};
+use super::core::{Core, Parts};
+use super::error::{Error, Operation, Result};
+use crate::codec::Payload;
+use crate::AnyMessage;
+
+/// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
+///
+/// Every receive is bounded: with nothing to read it returns [`Error::Timeout`] after
+/// the receive timeout (1000 ms unless configured; per call with
+/// [`receive_timeout`](Self::receive_timeout)); the `try_` methods never wait. A frame
+/// that does not decode is returned as [`Error::Decode`] with its bytes, and the next
+/// receive works as usual.
+///
+/// `Send` but not `Sync`, like the libzmq socket inside.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use experimance_common::socket::{Error, Subscriber};
+/// use experimance_common::AnyMessage;
+///
+/// let mut subscriber = Subscriber::builder()
+///     .connect("tcp://localhost:5555")?
+///     .subscribe("status-updates")
+///     .receive_timeout(Duration::from_millis(50))
+///     .build()?;
+/// match subscriber.receive::<AnyMessage>() {
+///     Ok((topic, message)) => println!("{topic}: {message:?}"),
+///     Err(Error::Timeout { .. }) => println!("No message received within timeout period"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// subscriber.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Subscriber {
+    pub(crate) core: Core,
+}
+
+impl SocketKind for Subscriber {
+    fn from_parts(parts: Parts) -> Result<Self> {
+        Ok(Subscriber { core: Core::open(zmq::SUB, &parts)? })
+    }
+}
+
+impl Subscriber {
+    /// Starts building a subscriber.
+    pub fn builder() -> SocketBuilder<Subscriber> {
+        SocketBuilder::new()
+    }
+
+    /// Receives the next message as `P` (a [`Message`](crate::Message) type,
+    /// [`AnyMessage`] or `serde_json::Value`), with its topic.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout; [`Error::Decode`] (holding the
+    /// frame) when the frame is not a `P`.
+    pub fn receive<P: Payload>(&mut self) -> Result<(String, P)> {
+        self.core.recv_frame(Operation::Receive, None)?;
+        self.decode()
+    }
+
+    /// Receives the next message, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub fn receive_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<(String, P)> {
+        self.core.recv_frame(Operation::Receive, Some(timeout))?;
+        self.decode()
+    }
+
+    /// Receives a message if one is already queued; never waits.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the queued frame is not a `P`.
+    pub fn try_receive<P: Payload>(&mut self) -> Result<Option<(String, P)>> {
+        match self.core.recv_frame(Operation::Receive, Some(Duration::ZERO)) {
+            Ok(()) => self.decode().map(Some),
+            Err(Error::Timeout { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Receives the next message of any type (`receive::<AnyMessage>()`).
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub fn receive_any(&mut self) -> Result<(String, AnyMessage)> {
+        self.receive()
+    }
+
+    /// Receives the next frame as it came, undecoded.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout.
+    pub fn receive_raw(&mut self) -> Result<&[u8]> {
+        self.core.recv_frame(Operation::Receive, None)?;
+        Ok(&self.core.frame)
+    }
+
+    pub(crate) fn decode<P: Payload>(&self) -> Result<(String, P)> {
+        let (topic, msg) = P::decode_pub(&self.core.frame)?;
+        Ok((topic.to_owned(), msg))
+    }
+
+    /// Adds a prefix subscription.
+    ///
+    /// # Errors
+    /// [`Error::SetOption`] if libzmq refuses it.
+    pub fn subscribe(&mut self, prefix: &str) -> Result<()> {
+        self.core
+            .socket()
+            .set_subscribe(prefix.as_bytes())
+            .map_err(|source| Error::SetOption { option: "ZMQ_SUBSCRIBE", source })
+    }
+
+    /// Adds an exact-topic subscription.
+    ///
+    /// # Errors
+    /// [`Error::Encode`] for a topic with a space; [`Error::SetOption`].
+    pub fn subscribe_exact(&mut self, topic: &str) -> Result<()> {
+        crate::codec::validate_topic(topic).map_err(crate::EncodeError::from)?;
+        self.core
+            .socket()
+            .set_subscribe(&exact_subscription(topic))
+            .map_err(|source| Error::SetOption { option: "ZMQ_SUBSCRIBE", source })
+    }
+
+    /// Removes a prefix subscription made with [`subscribe`](Self::subscribe) (or
+    /// `subscribe_all` with `""`).
+    ///
+    /// # Errors
+    /// [`Error::SetOption`] if libzmq refuses it.
+    pub fn unsubscribe(&mut self, prefix: &str) -> Result<()> {
+        self.core
+            .socket()
+            .set_unsubscribe(prefix.as_bytes())
+            .map_err(|source| Error::SetOption { option: "ZMQ_UNSUBSCRIBE", source })
+    }
+
+    /// Removes an exact-topic subscription.
+    ///
+    /// # Errors
+    /// [`Error::SetOption`] if libzmq refuses it.
+    pub fn unsubscribe_exact(&mut self, topic: &str) -> Result<()> {
+        self.core
+            .socket()
+            .set_unsubscribe(&exact_subscription(topic))
+            .map_err(|source| Error::SetOption { option: "ZMQ_UNSUBSCRIBE", source })
+    }
+
+    /// Waits until the connection to a publisher completed its handshake.
+    /// `inproc://` connections report no events, so this returns at once for them.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when no connection was made within `timeout`.
+    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers(1, timeout).map(drop)
+    }
+
+    /// The first endpoint.
+    pub fn endpoint(&self) -> String {
+        self.core.endpoint()
+    }
+
+    /// Every endpoint.
+    pub fn endpoints(&self) -> &[String] {
+        self.core.endpoints()
+    }
+
+    /// Closes the socket (never hangs: bounded by the linger).
+    ///
+    /// # Errors
+    /// [`Error::LingerExpired`] when libzmq did not finish within the linger.
+    pub fn close(mut self) -> Result<()> {
+        self.core.finish()
+    }
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber").field("endpoints", &self.core.endpoints()).finish()
+    }
+}
