@@ -252,6 +252,16 @@ impl Core {
         &self.socket
     }
 
+    /// One non-blocking receive into `self.frame`.
+    pub(crate) fn recv_nowait(&mut self) -> zmq::Result<()> {
+        self.socket.recv(&mut self.frame, zmq::DONTWAIT)
+    }
+
+    /// One non-blocking send of `self.buf`.
+    pub(crate) fn send_nowait(&mut self) -> zmq::Result<()> {
+        self.socket.send(&self.buf[..], zmq::DONTWAIT)
+    }
+
     pub(crate) fn endpoints(&self) -> &[String] {
         &self.endpoints
     }

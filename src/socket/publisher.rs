@@ -113,27 +113,31 @@ impl Publisher {
                 Ok(()) => {
                     got = true;
                     timeout = Duration::ZERO;
-                    let frame = &self.core.frame[..];
-                    match frame.split_first() {
-                        Some((1, topic)) => match self.subscriptions.iter_mut().find(|(t, _)| t == topic) {
-                            Some((_, n)) => *n += 1,
-                            None => self.subscriptions.push((topic.to_vec(), 1)),
-                        },
-                        Some((0, topic)) => {
-                            if let Some(i) = self.subscriptions.iter().position(|(t, _)| t == topic) {
-                                self.subscriptions[i].1 -= 1;
-                                if self.subscriptions[i].1 == 0 {
-                                    self.subscriptions.swap_remove(i);
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+                    self.note_subscription();
                 }
                 Err(Error::Timeout { .. }) => return Ok(got),
                 Err(Error::Decode(_)) => {}
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Records the (un)subscription message in `self.core.frame`.
+    fn note_subscription(&mut self) {
+        match self.core.frame.split_first() {
+            Some((1, topic)) => match self.subscriptions.iter_mut().find(|(t, _)| t == topic) {
+                Some((_, n)) => *n += 1,
+                None => self.subscriptions.push((topic.to_vec(), 1)),
+            },
+            Some((0, topic)) => {
+                if let Some(i) = self.subscriptions.iter().position(|(t, _)| t == topic) {
+                    self.subscriptions[i].1 -= 1;
+                    if self.subscriptions[i].1 == 0 {
+                        self.subscriptions.swap_remove(i);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -228,6 +232,65 @@ impl Publisher {
     /// [`Error::LingerExpired`] when messages were still queued when the linger passed.
     pub fn close(mut self) -> Result<()> {
         self.core.finish()
+    }
+}
+
+/// The tokio API (feature `tokio`): the same operations, awaiting instead of blocking.
+#[cfg(feature = "tokio")]
+impl Publisher {
+    /// Publishes `msg` on the default topic without blocking the executor (Python's
+    /// `publish_async`). Cancel safe: a dropped future has published nothing.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_async<P: Payload>(&mut self, msg: &P) -> Result<()> {
+        msg.encode_pub(&self.topic, &mut self.core.buf)?;
+        self.send_async().await
+    }
+
+    /// Publishes `msg` on `topic` without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`publish_to`](Self::publish_to).
+    pub async fn publish_to_async<P: Payload>(&mut self, topic: &str, msg: &P) -> Result<()> {
+        msg.encode_pub(topic, &mut self.core.buf)?;
+        self.send_async().await
+    }
+
+    async fn send_async(&mut self) -> Result<()> {
+        self.since_drain += 1;
+        if self.since_drain >= DRAIN_EVERY {
+            self.read_subscriptions(Duration::ZERO)?;
+        }
+        self.core.send_buf_async(Operation::Publish, None).await
+    }
+
+    /// Waits, without blocking the executor, until at least `n` subscriptions match the
+    /// default topic. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer than `n` subscribed within `timeout`.
+    pub async fn wait_for_subscribers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let topic = self.topic.clone();
+        loop {
+            self.read_subscriptions(Duration::ZERO)?;
+            let count = self.count_matching(&topic);
+            if count >= n {
+                return Ok(count);
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout { op: Operation::WaitSubscribers, after: timeout });
+            }
+            // A subscription message is a receivable frame on the XPUB socket: await one.
+            // It stays queued (cancel safe) and is read by `read_subscriptions` above.
+            match self.core.recv_frame_async(Operation::WaitSubscribers, Some(left)).await {
+                Ok(()) => self.note_subscription(),
+                Err(Error::Timeout { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 

@@ -130,6 +130,49 @@ impl PullSocket {
     }
 }
 
+/// The tokio API (feature `tokio`).
+#[cfg(feature = "tokio")]
+impl PullSocket {
+    /// Pulls the next message without blocking the executor (Python's `pull_async`),
+    /// within the receive timeout.
+    ///
+    /// Cancel safe: a dropped future has taken nothing; the next pull returns it.
+    ///
+    /// # Errors
+    /// As [`pull`](Self::pull).
+    pub async fn pull_async<P: Payload>(&mut self) -> Result<P> {
+        self.core.recv_frame_async(Operation::Pull, None).await?;
+        Ok(P::decode_push(&self.core.frame)?)
+    }
+
+    /// Pulls the next message within `timeout`, without blocking the executor. Cancel
+    /// safe.
+    ///
+    /// # Errors
+    /// As [`pull`](Self::pull).
+    pub async fn pull_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
+        self.core.recv_frame_async(Operation::Pull, Some(timeout)).await?;
+        Ok(P::decode_push(&self.core.frame)?)
+    }
+
+    /// Pulls the next message of any type without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`pull`](Self::pull).
+    pub async fn pull_any_async(&mut self) -> Result<AnyMessage> {
+        self.pull_async().await
+    }
+
+    /// Pulls the next frame as it came, without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout.
+    pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
+        self.core.recv_frame_async(Operation::Pull, None).await?;
+        Ok(&self.core.frame)
+    }
+}
+
 impl std::fmt::Debug for PullSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PullSocket").field("endpoints", &self.core.endpoints()).finish()

@@ -129,6 +129,41 @@ impl PushSocket {
     }
 }
 
+/// The tokio API (feature `tokio`).
+#[cfg(feature = "tokio")]
+impl PushSocket {
+    /// Pushes `msg` without blocking the executor (Python's `push_async`), within the
+    /// send timeout. A push stuck at the high-water mark resumes when a peer drains.
+    ///
+    /// Cancel safe: a dropped future has sent nothing.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub async fn push_async<P: Payload>(&mut self, msg: &P) -> Result<()> {
+        msg.encode_push(&mut self.core.buf)?;
+        self.core.send_buf_async(Operation::Push, None).await
+    }
+
+    /// Pushes `msg` within `timeout`, without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub async fn push_timeout_async<P: Payload>(&mut self, msg: &P, timeout: Duration) -> Result<()> {
+        msg.encode_push(&mut self.core.buf)?;
+        self.core.send_buf_async(Operation::Push, Some(timeout)).await
+    }
+
+    /// Pushes a frame exactly as given, without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub async fn push_raw_async(&mut self, frame: &[u8]) -> Result<()> {
+        self.core.buf.clear();
+        self.core.buf.extend_from_slice(frame);
+        self.core.send_buf_async(Operation::Push, None).await
+    }
+}
+
 impl std::fmt::Debug for PushSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PushSocket").field("endpoints", &self.core.endpoints()).finish()

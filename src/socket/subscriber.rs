@@ -181,6 +181,50 @@ impl Subscriber {
     }
 }
 
+/// The tokio API (feature `tokio`).
+#[cfg(feature = "tokio")]
+impl Subscriber {
+    /// Receives the next message without blocking the executor (Python's
+    /// `receive_async`), within the receive timeout.
+    ///
+    /// Cancel safe: if the future is dropped (in `tokio::select!` or a timeout), no
+    /// message was taken; the next receive returns it.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub async fn receive_async<P: Payload>(&mut self) -> Result<(String, P)> {
+        self.core.recv_frame_async(Operation::Receive, None).await?;
+        self.decode()
+    }
+
+    /// Receives the next message within `timeout`, without blocking the executor.
+    /// Cancel safe.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(String, P)> {
+        self.core.recv_frame_async(Operation::Receive, Some(timeout)).await?;
+        self.decode()
+    }
+
+    /// Receives the next message of any type without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub async fn receive_any_async(&mut self) -> Result<(String, AnyMessage)> {
+        self.receive_async().await
+    }
+
+    /// Receives the next frame as it came, without blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after the receive timeout.
+    pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
+        self.core.recv_frame_async(Operation::Receive, None).await?;
+        Ok(&self.core.frame)
+    }
+}
+
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscriber").field("endpoints", &self.core.endpoints()).finish()
