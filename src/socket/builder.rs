@@ -105,6 +105,12 @@ pub struct SocketBuilder<K, E = NoEndpoint, T = NoTopics> {
     _state: PhantomData<fn() -> (K, E, T)>,
 }
 
+impl<K, E, T> Clone for SocketBuilder<K, E, T> {
+    fn clone(&self) -> Self {
+        SocketBuilder { parts: self.parts.clone(), _state: PhantomData }
+    }
+}
+
 impl<K, E, T> std::fmt::Debug for SocketBuilder<K, E, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SocketBuilder").field("parts", &self.parts).finish()

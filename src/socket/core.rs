@@ -1,7 +1,6 @@
 //! What the four socket types share: setup from a builder, bounded send and receive
 //! with a reused buffer and frame, connection monitoring, and a close that flushes.
 
-use std::collections::HashSet;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -51,15 +50,25 @@ impl std::fmt::Debug for Parts {
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 /// Monitor events we ask for: few, so the event queue stays small.
-const MONITOR_EVENTS: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+const MONITOR_EVENTS: u32 = HANDSHAKE_FAILED
+    | zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED
     | zmq_sys::ZMQ_EVENT_DISCONNECTED
     | zmq_sys::ZMQ_EVENT_MONITOR_STOPPED;
+const HANDSHAKE_FAILED: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
-/// Reads the socket monitor: which connections completed their handshake, and when the
-/// socket is finally gone after a close.
+/// Reads the socket monitor: how many connections completed their handshake, and when
+/// the socket is finally gone after a close.
+///
+/// libzmq's events do not say which connection a handshake event belongs to, but every
+/// connection that reaches the ZMTP handshake ends it with exactly one "succeeded" or
+/// "failed" event and, when it goes away, one "disconnected" event. So the live
+/// handshaken connections are `succeeded + failed - disconnected`.
 struct Monitor {
     reader: zmq::Socket,
-    peers: HashSet<u32>,
+    handshakes: u64,
+    disconnects: u64,
     stopped: bool,
     event: zmq::Message,
 }
@@ -80,7 +89,12 @@ impl Monitor {
         reader.set_rcvhwm(0).map_err(setup)?;
         reader.set_linger(0).map_err(setup)?;
         reader.connect(&endpoint).map_err(setup)?;
-        Ok(Monitor { reader, peers: HashSet::new(), stopped: false, event: zmq::Message::new() })
+        Ok(Monitor { reader, handshakes: 0, disconnects: 0, stopped: false, event: zmq::Message::new() })
+    }
+
+    /// Connections that completed their handshake and are still up.
+    fn peers(&self) -> usize {
+        usize::try_from(self.handshakes.saturating_sub(self.disconnects)).unwrap_or(usize::MAX)
     }
 
     /// Reads one event if one arrives within `timeout` (zero: only what is queued).
@@ -92,9 +106,9 @@ impl Monitor {
             return false;
         }
         // Frame 1: u16 event id, u32 value (the fd), native endian. Frame 2: endpoint.
-        let (id, value) = match &self.event[..] {
-            [a, b, c, d, e, f, ..] => (u16::from_ne_bytes([*a, *b]), u32::from_ne_bytes([*c, *d, *e, *f])),
-            _ => (0, 0),
+        let id = match &self.event[..] {
+            [a, b, ..] => u16::from_ne_bytes([*a, *b]),
+            _ => 0,
         };
         while self.event.get_more() {
             if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
@@ -102,12 +116,9 @@ impl Monitor {
             }
         }
         match u32::from(id) {
-            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => {
-                self.peers.insert(value);
-            }
-            zmq_sys::ZMQ_EVENT_DISCONNECTED => {
-                self.peers.remove(&value);
-            }
+            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => self.handshakes += 1,
+            e if e & HANDSHAKE_FAILED != 0 => self.handshakes += 1,
+            zmq_sys::ZMQ_EVENT_DISCONNECTED => self.disconnects += 1,
             zmq_sys::ZMQ_EVENT_MONITOR_STOPPED => self.stopped = true,
             _ => {}
         }
@@ -362,11 +373,11 @@ impl Core {
         if self.inproc {
             // libzmq reports no connection events for inproc: its connections are
             // established synchronously by bind/connect.
-            return Ok(n.max(self.monitor.peers.len()));
+            return Ok(n.max(self.monitor.peers()));
         }
         let deadline = Instant::now() + timeout;
-        if self.monitor.wait_until(deadline, |m| m.peers.len() >= n) {
-            Ok(self.monitor.peers.len())
+        if self.monitor.wait_until(deadline, |m| m.peers() >= n) {
+            Ok(self.monitor.peers())
         } else {
             Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
         }
@@ -374,7 +385,7 @@ impl Core {
 
     pub(crate) fn peer_count(&mut self) -> usize {
         self.monitor.drain();
-        self.monitor.peers.len()
+        self.monitor.peers()
     }
 
     /// Closes the socket: libzmq keeps delivering queued messages for up to the linger,

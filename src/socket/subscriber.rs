@@ -102,6 +102,15 @@ impl Subscriber {
         Ok(&self.core.frame)
     }
 
+    /// Receives the next frame as it came, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub fn receive_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.core.recv_frame(Operation::Receive, Some(timeout))?;
+        Ok(&self.core.frame)
+    }
+
     pub(crate) fn decode<P: Payload>(&self) -> Result<(String, P)> {
         let (topic, msg) = P::decode_pub(&self.core.frame)?;
         Ok((topic.to_owned(), msg))

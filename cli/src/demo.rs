@@ -1,0 +1,318 @@
+//! `exbus demo`: an Experimance pipeline in one process on loopback TCP.
+//!
+//! - the core publishes `EraChanged`, `RenderRequest` and `Heartbeat` on the events bus
+//!   (PUB/SUB, lossless), pushes `RenderRequest` tasks to two image workers and
+//!   `TransitionRequest`s to a transition worker (PUSH/PULL), and pulls the workers'
+//!   `ImageReady` results back (PUSH/PULL fan-in);
+//! - a display subscribes to every event.
+//!
+//! Every channel is counted on both ends; PUSH/PULL must lose nothing.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use experimance_common::socket::{
+    Error, NoTopics, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber, TopicsChosen,
+};
+use experimance_common::{
+    AnyMessage, Biome, DefaultPort, Era, EraChanged, Heartbeat, ImageReady, RenderRequest, TransitionRequest,
+    TransitionStyle,
+};
+
+use crate::Failure;
+
+/// How long a worker waits for more once the core has finished.
+const DRAIN_IDLE: Duration = Duration::from_millis(500);
+/// The longest the demo waits for the last results after it stops sending.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+const READY: Duration = Duration::from_secs(10);
+
+/// Counters shared with the progress line.
+#[derive(Default)]
+struct Counters {
+    events_sent: AtomicU64,
+    events_received: AtomicU64,
+    renders_sent: AtomicU64,
+    renders_received: AtomicU64,
+    results_sent: AtomicU64,
+    results_received: AtomicU64,
+    transitions_sent: AtomicU64,
+    transitions_received: AtomicU64,
+}
+
+fn add(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// Binds `K` on 127.0.0.1 at the default port, or at a free port if it is taken.
+fn bind_default<K: SocketKind>(
+    builder: SocketBuilder<K>,
+    port: DefaultPort,
+    notes: &mut Vec<String>,
+) -> Result<K, Failure>
+where
+    NoTopics: TopicsChosen<K>,
+{
+    let preferred = format!("tcp://127.0.0.1:{}", port.port());
+    match builder.clone().bind(&preferred)?.build() {
+        Ok(socket) => Ok(socket),
+        Err(Error::Bind { .. }) => {
+            let socket = builder.bind("tcp://127.0.0.1:*")?.build()?;
+            notes.push(format!("port {} ({port}) is taken", port.port()));
+            Ok(socket)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs the pipeline for `duration`, then prints the summary.
+pub fn run(duration: Duration) -> Result<(), Failure> {
+    let mut notes = Vec::new();
+    let mut events = bind_default(
+        Publisher::builder().topic("events").map_err(|e| Failure::Runtime(e.to_string()))?.lossless(true),
+        DefaultPort::CoordinatorPub,
+        &mut notes,
+    )?;
+    let mut renders = bind_default(PushSocket::builder(), DefaultPort::ImageServerPull, &mut notes)?;
+    let mut results = bind_default(PullSocket::builder(), DefaultPort::CoordinatorPull, &mut notes)?;
+    let mut transitions = bind_default(PushSocket::builder(), DefaultPort::TransitionPull, &mut notes)?;
+    for note in &notes {
+        eprintln!("exbus demo: {note}; using a free port instead");
+    }
+    let (events_ep, renders_ep, results_ep, transitions_ep) =
+        (events.endpoint(), renders.endpoint(), results.endpoint(), transitions.endpoint());
+    eprintln!(
+        "exbus demo: events {events_ep}, render tasks {renders_ep}, image results {results_ep}, transitions {transitions_ep}"
+    );
+
+    let counters = Arc::new(Counters::default());
+    let done = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+
+    // The display: every event on the bus.
+    let display = Subscriber::builder().connect(&events_ep)?.subscribe("events").build()?;
+    workers.push(spawn("display", display, &counters, &done, |sub: &mut Subscriber, c: &Counters| {
+        sub.receive_timeout::<AnyMessage>(Duration::from_millis(100)).map(|_| add(&c.events_received))
+    }));
+    // Two image workers: pull render requests, push ImageReady back.
+    for n in 1..=2 {
+        let pull = PullSocket::builder().connect(&renders_ep)?.build()?;
+        let push = PushSocket::builder().connect(&results_ep)?.build()?;
+        workers.push(spawn(
+            &format!("image-worker-{n}"),
+            (pull, push),
+            &counters,
+            &done,
+            move |(pull, push): &mut (PullSocket, PushSocket), c: &Counters| {
+                let request = pull.pull_timeout::<RenderRequest>(Duration::from_millis(100))?;
+                add(&c.renders_received);
+                let ready = ImageReady {
+                    request_id: Some(request.request_id.clone()),
+                    image_id: format!("img-{n}-{}", request.request_id),
+                    uri: format!("file:///tmp/experimance/{}.png", request.request_id),
+                };
+                push.push_timeout(&ready, Duration::from_secs(5))?;
+                add(&c.results_sent);
+                Ok(())
+            },
+        ));
+    }
+    // The transition worker.
+    let pull = PullSocket::builder().connect(&transitions_ep)?.build()?;
+    workers.push(spawn(
+        "transition-worker",
+        pull,
+        &counters,
+        &done,
+        |pull: &mut PullSocket, c: &Counters| {
+            pull.pull_timeout::<TransitionRequest>(Duration::from_millis(100))
+                .map(|_| add(&c.transitions_received))
+        },
+    ));
+
+    // No slow-joiner guesswork: wait until every peer is there.
+    events.wait_for_subscribers(1, READY)?;
+    renders.wait_for_peers(2, READY)?;
+    results.wait_for_peers(2, READY)?;
+    transitions.wait_for_peers(1, READY)?;
+
+    let c = &*counters;
+    let progress = Progress::new();
+    let start = Instant::now();
+    let mut last_heartbeat = start - Duration::from_secs(1);
+    let mut i: u64 = 0;
+    while start.elapsed() < duration {
+        let era = Era::ALL[(i / 1000) as usize % Era::ALL.len()];
+        let biome = Biome::ALL[(i / 100) as usize % Biome::ALL.len()];
+        if i % 1000 == 0 {
+            events.publish(&EraChanged { era, biome })?;
+            add(&c.events_sent);
+        }
+        if last_heartbeat.elapsed() >= Duration::from_millis(100) {
+            events.publish(&Heartbeat::now("core"))?;
+            add(&c.events_sent);
+            last_heartbeat = Instant::now();
+        }
+        let request = RenderRequest {
+            request_id: format!("r{i}"),
+            era,
+            biome,
+            prompt: format!("a {biome} landscape in the {era} era"),
+            depth_map_png: None,
+        };
+        events.publish(&request)?;
+        add(&c.events_sent);
+        renders.push_timeout(&request, Duration::from_secs(5))?;
+        add(&c.renders_sent);
+        if i % 10 == 0 {
+            let t = TransitionRequest {
+                request_id: format!("t{i}"),
+                from_image_uri: format!("file:///tmp/experimance/r{}.png", i.saturating_sub(10)),
+                to_image_uri: format!("file:///tmp/experimance/r{i}.png"),
+                style: TransitionStyle::ALL[(i / 10) as usize % TransitionStyle::ALL.len()],
+                duration_frames: 48,
+            };
+            transitions.push_timeout(&t, Duration::from_secs(5))?;
+            add(&c.transitions_sent);
+        }
+        while results.try_pull::<ImageReady>()?.is_some() {
+            add(&c.results_received);
+        }
+        progress.tick(start, c, false);
+        i += 1;
+    }
+    let sending = start.elapsed();
+    // Collect the last results: every render request comes back as one ImageReady.
+    let drain_start = Instant::now();
+    while get(&c.results_received) < get(&c.renders_sent) && drain_start.elapsed() < DRAIN_LIMIT {
+        match results.pull_timeout::<ImageReady>(Duration::from_millis(100)) {
+            Ok(_) => add(&c.results_received),
+            Err(Error::Timeout { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut failures = Vec::new();
+    for w in workers {
+        match w.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failures.push(e),
+            Err(_) => failures.push("a worker thread panicked".to_owned()),
+        }
+    }
+    progress.tick(start, c, true);
+    for (name, result) in [
+        ("events", events.close()),
+        ("render tasks", renders.close()),
+        ("transitions", transitions.close()),
+        ("image results", results.close()),
+    ] {
+        if let Err(e) = result {
+            failures.push(format!("closing {name}: {e}"));
+        }
+    }
+
+    let rows = [
+        ("events", "PUB/SUB", get(&c.events_sent), get(&c.events_received)),
+        ("render tasks", "PUSH/PULL", get(&c.renders_sent), get(&c.renders_received)),
+        ("image results", "PUSH/PULL", get(&c.results_sent), get(&c.results_received)),
+        ("transitions", "PUSH/PULL", get(&c.transitions_sent), get(&c.transitions_received)),
+    ];
+    println!("exbus demo: {:.1} s of sending", sending.as_secs_f64());
+    println!(
+        "{:<14} {:<10} {:>10} {:>10} {:>6} {:>12}",
+        "channel", "pattern", "sent", "received", "lost", "msg/s"
+    );
+    let mut lost_push_pull = 0;
+    for (name, pattern, sent, received) in rows {
+        let lost = sent.saturating_sub(received);
+        if pattern == "PUSH/PULL" {
+            lost_push_pull += lost;
+        }
+        let rate = received as f64 / sending.as_secs_f64().max(1e-9);
+        println!("{name:<14} {pattern:<10} {sent:>10} {received:>10} {lost:>6} {rate:>12.0}");
+    }
+    if lost_push_pull > 0 {
+        failures.push(format!("{lost_push_pull} PUSH/PULL messages were lost"));
+    }
+    if failures.is_empty() {
+        println!("exbus demo: OK, nothing lost");
+        Ok(())
+    } else {
+        Err(Failure::Runtime(failures.join("; ")))
+    }
+}
+
+/// Runs `step` on a thread until the core is done and nothing came for `DRAIN_IDLE`.
+fn spawn<S: Send + 'static>(
+    name: &str,
+    mut sockets: S,
+    counters: &Arc<Counters>,
+    done: &Arc<AtomicBool>,
+    mut step: impl FnMut(&mut S, &Counters) -> Result<(), Error> + Send + 'static,
+) -> thread::JoinHandle<Result<(), String>> {
+    let (counters, done, name) = (Arc::clone(counters), Arc::clone(done), name.to_owned());
+    thread::spawn(move || {
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            match step(&mut sockets, &counters) {
+                Ok(()) => idle_since = None,
+                Err(Error::Timeout { .. }) => {
+                    if done.load(Ordering::Relaxed) {
+                        let since = *idle_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= DRAIN_IDLE {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(e) => return Err(format!("{name}: {e}")),
+            }
+        }
+    })
+}
+
+/// The progress line on stderr: rewritten in place on a terminal, a line a second
+/// otherwise.
+struct Progress {
+    tty: bool,
+    last: std::cell::Cell<Instant>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress { tty: std::io::stderr().is_terminal(), last: std::cell::Cell::new(Instant::now()) }
+    }
+
+    fn tick(&self, start: Instant, c: &Counters, last: bool) {
+        let every = if self.tty { Duration::from_millis(200) } else { Duration::from_secs(1) };
+        if !last && self.last.get().elapsed() < every {
+            return;
+        }
+        self.last.set(Instant::now());
+        let line = format!(
+            "[{:5.1}s] events {}/{}  renders {}/{}  results {}/{}  transitions {}/{}",
+            start.elapsed().as_secs_f64(),
+            get(&c.events_received),
+            get(&c.events_sent),
+            get(&c.renders_received),
+            get(&c.renders_sent),
+            get(&c.results_received),
+            get(&c.results_sent),
+            get(&c.transitions_received),
+            get(&c.transitions_sent),
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty {
+            write!(err, "\r{line}{}", if last { "\n" } else { "" })
+        } else {
+            writeln!(err, "{line}")
+        };
+    }
+}
