@@ -188,6 +188,9 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Listen { endpoint, topics, exact, count, timeout, json } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
             let mut sub = subscriber(&ep, &topics, exact)?;
+            if ep.role == Role::Bind {
+                eprintln!("exbus: listening on {}", sub.endpoint());
+            }
             let idle = seconds(timeout)?;
             receive_loop(count, idle, json, || match idle {
                 Some(t) => sub.receive_timeout::<Value>(t).map(|(topic, v)| (Some(topic), v)),
@@ -206,6 +209,9 @@ fn run(command: Command) -> Result<(), Failure> {
                 Role::Bind => PullSocket::builder().bind(&ep.endpoint)?.build()?,
                 Role::Connect => PullSocket::builder().connect(&ep.endpoint)?.build()?,
             };
+            if ep.role == Role::Bind {
+                eprintln!("exbus: pulling on {}", pull.endpoint());
+            }
             let idle = seconds(timeout)?;
             receive_loop(count, idle, json, || match idle {
                 Some(t) => pull.pull_timeout::<Value>(t).map(|v| (None, v)),

@@ -1,0 +1,266 @@
+//! End-to-end tests of the `exbus` binary: real processes over tcp loopback on free ports.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+fn exbus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_exbus"))
+}
+
+/// Spawns `exbus ARGS` and returns it with the endpoint it reports on stderr
+/// ("exbus: <verb> on <endpoint>"); the rest of stderr is collected.
+fn spawn_bound(args: &[&str]) -> (Child, String, mpsc::Receiver<String>) {
+    let mut child = exbus().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30)).expect("the bound side reports its endpoint");
+    let endpoint = line.rsplit(' ').next().unwrap().to_owned();
+    assert!(endpoint.starts_with("tcp://127.0.0.1:"), "{line}");
+    (child, endpoint, rx)
+}
+
+/// Waits for a child with a bound, killing it if it hangs.
+fn finish(mut child: Child, limit: Duration) -> Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("exbus did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stdout = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    Output { status: child.wait().unwrap(), stdout, stderr: Vec::new() }
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line: {l:?}: {e}"))
+        })
+        .collect()
+}
+
+#[test]
+fn publish_then_listen_json() {
+    let msg = r#"{"type": "EraChanged", "era": "modern", "biome": "tundra"}"#;
+    let (publisher, endpoint, _err) = spawn_bound(&[
+        "publish",
+        "@tcp://127.0.0.1:*",
+        "--topic",
+        "events",
+        "--wait-subscribers",
+        "1",
+        "--count",
+        "3",
+        "--strict",
+        msg,
+    ]);
+    let listen = exbus()
+        .args([
+            "listen",
+            &format!(">{endpoint}"),
+            "--topic",
+            "events",
+            "--json",
+            "--count",
+            "3",
+            "--timeout",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(listen, Duration::from_secs(30));
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    for line in lines {
+        assert_eq!(
+            line,
+            json!({"topic": "events", "type": "EraChanged", "message": {"type": "EraChanged", "era": "modern", "biome": "tundra"}})
+        );
+    }
+    assert!(finish(publisher, Duration::from_secs(30)).status.success());
+}
+
+#[test]
+fn push_then_pull_json_from_stdin_lines() {
+    let (mut pusher, endpoint, _err) = {
+        let mut child = exbus()
+            .args(["push", "@tcp://127.0.0.1:*", "--wait-peers", "1", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            r#"{{"type": "RenderRequest", "id": "task-1", "parameters": {{"resolution": [800, 600]}}}}"#
+        )
+        .unwrap();
+        writeln!(stdin, r#"{{"type": "IdleStatus", "status": true}}"#).unwrap();
+        drop(stdin);
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        (child, line.rsplit(' ').next().unwrap().to_owned(), rx)
+    };
+    let pull = exbus()
+        .args(["pull", &endpoint, "--json", "--count", "2", "--timeout", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(pull, Duration::from_secs(30));
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines,
+        [
+            json!({"type": "RenderRequest", "message": {"type": "RenderRequest", "id": "task-1", "parameters": {"resolution": [800, 600]}}}),
+            json!({"type": "IdleStatus", "message": {"type": "IdleStatus", "status": true}}),
+        ]
+    );
+    assert!(pusher.wait().unwrap().success());
+}
+
+#[test]
+fn strict_rejects_a_missing_field_and_sends_nothing() {
+    let (listener, endpoint, _err) =
+        spawn_bound(&["listen", "@tcp://127.0.0.1:*", "--json", "--timeout", "1.5"]);
+    let out = exbus()
+        .args(["publish", &format!(">{endpoint}"), "--strict", r#"{"type": "EraChanged", "era": "modern"}"#])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("biome"), "the error names the missing field: {err}");
+    let heard = finish(listener, Duration::from_secs(20));
+    assert_eq!(heard.status.code(), Some(3), "the listener heard nothing and timed out");
+    assert!(heard.stdout.is_empty(), "nothing was sent: {:?}", String::from_utf8_lossy(&heard.stdout));
+}
+
+#[test]
+fn invalid_json_and_non_objects_are_rejected_before_sending() {
+    let (puller, endpoint, _err) = spawn_bound(&["pull", "@tcp://127.0.0.1:*", "--json", "--timeout", "1.5"]);
+    for bad in [r#"{"type": "Idle"#, "[1, 2]", "\"text\""] {
+        let out = exbus().args(["push", &format!(">{endpoint}"), bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("JSON"), "{err}");
+    }
+    let heard = finish(puller, Duration::from_secs(20));
+    assert_eq!(heard.status.code(), Some(3));
+    assert!(heard.stdout.is_empty());
+}
+
+#[test]
+fn timeout_exit_code_is_3() {
+    let start = std::time::Instant::now();
+    let out = exbus().args(["pull", ">tcp://127.0.0.1:1", "--timeout", "0.3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no message"));
+}
+
+#[test]
+fn bad_endpoints_are_usage_errors() {
+    for (args, needle) in [
+        (vec!["listen", "tcp://*:5555"], "`*` is only valid when binding"),
+        (vec!["pull", "udp://host:1"], "unknown transport"),
+        (vec!["listen", "tcp://localhost:no_such_port"], "invalid port"),
+    ] {
+        let out = exbus().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{args:?}: {:?}", out);
+    }
+}
+
+#[test]
+fn undecodable_frames_are_printed_with_their_bytes() {
+    let (listener, endpoint, _err) =
+        spawn_bound(&["listen", "@tcp://127.0.0.1:*", "--json", "--count", "2", "--timeout", "20"]);
+    // A frame with no JSON after the topic, then a good one; both must be printed.
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    publisher.connect(&endpoint).unwrap();
+    let mut subscription = zmq::Message::new();
+    publisher.recv(&mut subscription, 0).unwrap();
+    publisher.send("news {broken", 0).unwrap();
+    publisher.send(r#"news {"type": "IdleStatus", "status": false}"#, 0).unwrap();
+    let out = finish(listener, Duration::from_secs(30));
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["topic"], "news");
+    assert_eq!(lines[0]["raw"], "news {broken");
+    assert!(lines[0]["error"].as_str().unwrap().contains("JSON"), "{}", lines[0]);
+    assert_eq!(lines[1]["type"], "IdleStatus");
+}
+
+#[test]
+fn types_and_ports() {
+    let out = exbus().args(["types", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let types: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let render = types.as_array().unwrap().iter().find(|t| t["type"] == "RenderRequest").unwrap();
+    let fields: Vec<&str> =
+        render["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["request_id", "era", "biome", "prompt", "depth_map_png"]);
+    let out = exbus().args(["ports", "--json"]).output().unwrap();
+    let ports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ports["coordinator_pub"], 5555);
+    assert_eq!(ports.as_object().unwrap().len(), 14);
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["listen", "publish", "push", "pull", "types", "ports", "hz", "demo"] {
+        let out = exbus().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{cmd}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: exbus"), "{cmd}");
+    }
+}
+
+#[test]
+fn demo_runs_with_zero_loss() {
+    let out = exbus().args(["demo", "--seconds", "2"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let mut rows = 0;
+    for line in stdout.lines().filter(|l| l.contains("PUSH/PULL") || l.contains("PUB/SUB")) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (sent, received, lost): (u64, u64, u64) = (
+            cols[cols.len() - 4].parse().unwrap(),
+            cols[cols.len() - 3].parse().unwrap(),
+            cols[cols.len() - 2].parse().unwrap(),
+        );
+        assert!(sent > 0, "{line}");
+        assert_eq!((received, lost), (sent, 0), "{line}");
+        rows += 1;
+    }
+    assert_eq!(rows, 4, "{stdout}");
+}
