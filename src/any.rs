@@ -177,10 +177,7 @@ impl AnyMessage {
         let boxed: Box<dyn DynMessage> = match self {
             AnyMessage::Registered(m) => m,
             AnyMessage::Unknown(v) => return Err(AnyMessage::Unknown(v)),
-            other => match other.into_dyn() {
-                Ok(b) => b,
-                Err(other) => return Err(other),
-            },
+            other => other.into_dyn()?,
         };
         boxed.downcast::<M>().map_err(AnyMessage::Registered)
     }

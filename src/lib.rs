@@ -52,7 +52,7 @@ pub use message::{
 };
 pub use message_type::MessageType;
 pub use schemas::*;
-pub use socket::{Error, PullSocket, PushSocket, Publisher, Subscriber};
+pub use socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 pub use wire_enum::UnknownName;
 
 /// `#[derive(Message)]`: implements [`Message`] and registers the type. See

@@ -58,6 +58,9 @@ pub struct FieldInfo {
     pub optional: bool,
 }
 
+/// Decodes a JSON document into a boxed message of one registered type.
+type DecodeFn = fn(&[u8]) -> Result<Box<dyn DynMessage>, TagError>;
+
 /// A registered message type: what the registry knows of it.
 #[derive(Clone, Copy)]
 pub struct MessageInfo {
@@ -65,7 +68,7 @@ pub struct MessageInfo {
     aliases: &'static [&'static str],
     rust_name: &'static str,
     fields: &'static [FieldInfo],
-    decode: fn(&[u8]) -> Result<Box<dyn DynMessage>, TagError>,
+    decode: DecodeFn,
 }
 
 impl MessageInfo {

@@ -102,8 +102,12 @@ impl sealed::Sealed for super::PullSocket {}
 #[must_use = "a builder does nothing until `.build()` is called"]
 pub struct SocketBuilder<K, E = NoEndpoint, T = NoTopics> {
     parts: Parts,
-    _state: PhantomData<fn() -> (K, E, T)>,
+    _state: PhantomData<State<K, E, T>>,
 }
+
+/// The type-level state of a builder; `fn() -> _` keeps the builder `Send` and `Sync`
+/// whatever the markers are.
+type State<K, E, T> = fn() -> (K, E, T);
 
 impl<K, E, T> Clone for SocketBuilder<K, E, T> {
     fn clone(&self) -> Self {

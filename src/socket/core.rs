@@ -66,7 +66,8 @@ const HANDSHAKE_FAILED: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
 /// "failed" event and, when it goes away, one "disconnected" event. So the live
 /// handshaken connections are `succeeded + failed - disconnected`.
 struct Monitor {
-    reader: zmq::Socket,
+    // ManuallyDrop: see `impl Drop for Monitor`.
+    reader: ManuallyDrop<zmq::Socket>,
     handshakes: u64,
     disconnects: u64,
     stopped: bool,
@@ -89,7 +90,13 @@ impl Monitor {
         reader.set_rcvhwm(0).map_err(setup)?;
         reader.set_linger(0).map_err(setup)?;
         reader.connect(&endpoint).map_err(setup)?;
-        Ok(Monitor { reader, handshakes: 0, disconnects: 0, stopped: false, event: zmq::Message::new() })
+        Ok(Monitor {
+            reader: ManuallyDrop::new(reader),
+            handshakes: 0,
+            disconnects: 0,
+            stopped: false,
+            event: zmq::Message::new(),
+        })
     }
 
     /// Connections that completed their handshake and are still up.
@@ -141,6 +148,44 @@ impl Monitor {
             self.read_one(left.min(Duration::from_millis(50)));
         }
         true
+    }
+}
+
+impl Drop for Monitor {
+    /// libzmq sends the last event (MONITOR_STOPPED) with a *blocking* send from the
+    /// thread that destroys the socket (the context's reaper). If the reader were closed
+    /// before that event arrives, that send would block forever, and with the reaper
+    /// every later close of the context (and its I/O thread, on its next event for such
+    /// a socket). So a reader whose socket is not gone yet (a close that gave up, a
+    /// failed build, an inproc peer that has not acknowledged) keeps reading on a
+    /// thread of its own until the event comes or the context ends.
+    fn drop(&mut self) {
+        // SAFETY: drop runs once, and `reader` is not used after this.
+        let reader = unsafe { ManuallyDrop::take(&mut self.reader) };
+        if self.stopped {
+            return;
+        }
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(reader)));
+        let theirs = std::sync::Arc::clone(&slot);
+        let spawned = std::thread::Builder::new().name("experimance-monitor".into()).spawn(move || {
+            let Some(reader) = theirs.lock().ok().and_then(|mut r| r.take()) else { return };
+            let mut event = zmq::Message::new();
+            // Blocking reads; an error (ETERM: the context is ending) ends it too.
+            while reader.recv(&mut event, 0).is_ok() {
+                let stopped = matches!(&event[..], [a, b, ..]
+                    if u32::from(u16::from_ne_bytes([*a, *b])) == zmq_sys::ZMQ_EVENT_MONITOR_STOPPED);
+                while event.get_more() && reader.recv(&mut event, 0).is_ok() {}
+                if stopped {
+                    return;
+                }
+            }
+        });
+        if spawned.is_err() {
+            // No thread: leak the reader rather than wedge libzmq.
+            if let Some(reader) = slot.lock().ok().and_then(|mut r| r.take()) {
+                std::mem::forget(reader);
+            }
+        }
     }
 }
 
@@ -407,6 +452,12 @@ impl Core {
         // SAFETY: `closed` guarantees this runs once, and `socket` is never used again.
         let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
         drop(socket);
+        if !self.endpoints.is_empty() && self.endpoints.iter().all(|e| e.starts_with("inproc://")) {
+            // An inproc peer reads from the very queue this socket wrote to, so what was
+            // sent is already delivered; and libzmq finishes destroying the socket only
+            // when the peer next uses its own socket, which may be never. Do not wait.
+            return Ok(());
+        }
         let started = Instant::now();
         let stopped = self.monitor.wait_until(started + linger + CLOSE_GRACE, |m| m.stopped);
         if stopped && (linger.is_zero() || started.elapsed() < linger) {
