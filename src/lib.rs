@@ -2,28 +2,51 @@
 //! with the Python `experimance_common` library.
 //!
 //! ```
-//! use experimance_common::{codec, AnyMessage, Biome, Era, EraChanged};
+//! use std::time::Duration;
+//! use experimance_common::{AnyMessage, Biome, Era, EraChanged, Publisher, Subscriber};
 //!
-//! // A typed message, encoded as the Python services write it: "<topic> <json>".
-//! let mut frame = Vec::new();
-//! codec::encode_pub("events", &EraChanged { era: Era::AiFuture, biome: Biome::Tundra }, &mut frame)?;
-//! assert_eq!(frame, br#"events {"type":"EraChanged","era":"ai_future","biome":"tundra"}"#);
+//! // A publisher binds (a free port here), a subscriber connects and picks its topics.
+//! let mut publisher = Publisher::builder().bind("tcp://127.0.0.1:*")?.topic("events")?.build()?;
+//! let mut subscriber = Subscriber::builder().connect(&publisher.endpoint())?.subscribe("events").build()?;
+//! publisher.wait_for_subscribers(1, Duration::from_secs(5))?; // no sleep for the slow joiner
 //!
-//! // Any frame decodes by its "type".
-//! let (topic, msg) = codec::decode_pub_any(&frame)?;
+//! // On the wire: events {"type":"EraChanged","era":"ai_future","biome":"tundra"}
+//! publisher.publish(&EraChanged { era: Era::AiFuture, biome: Biome::Tundra })?;
+//!
+//! // Typed, or any message by its "type"; every receive is bounded by a timeout.
+//! let (topic, msg) = subscriber.receive::<AnyMessage>()?;
 //! assert_eq!(topic, "events");
 //! assert!(matches!(msg, AnyMessage::EraChanged(EraChanged { era: Era::AiFuture, .. })));
+//! publisher.close()?; // delivers what is queued, bounded by the linger
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # What is inside
+//!
+//! - [`socket`]: [`Publisher`], [`Subscriber`], [`PushSocket`], [`PullSocket`], built by
+//!   typestate builders (bind or connect before `build()`; a subscriber needs topics),
+//!   with a blocking API and, with the `tokio` feature, `_async` methods beside it.
+//! - [`Message`] and `#[derive(Message)]`: a struct tagged with `"type"` on the wire and
+//!   registered by name ([`lookup_type`], [`registered_types`]); the Experimance schemas
+//!   ([`EraChanged`], [`RenderRequest`], [`Heartbeat`], ...) ship built in, and
+//!   [`AnyMessage`] decodes any frame by its type.
+//! - [`codec`]: the wire format as pure functions. A PUB frame is the UTF-8 string
+//!   `"<topic> <json>"`, a PUSH frame the JSON alone.
+//! - [`DEFAULT_PORTS`], [`DEFAULT_TIMEOUT`] and the other constants.
 //!
 //! # Map from the Python library
 //!
 //! | Python (`experimance_common`) | Rust |
 //! |---|---|
+//! | `ZmqPublisher`, `ZmqSubscriber`, `ZmqPushSocket`, `ZmqPullSocket` | [`Publisher`], [`Subscriber`], [`PushSocket`], [`PullSocket`] |
+//! | `ZmqTimeoutError` | [`Error::Timeout`] |
 //! | `MessageType.ERA_CHANGED` | [`MessageType::ERA_CHANGED`] |
 //! | `DEFAULT_PORTS["coordinator_pub"]` | [`DEFAULT_PORTS`]`.coordinator_pub`, [`DefaultPort::CoordinatorPub`] |
 //! | pydantic schemas (`EraChanged`, ...) | [`EraChanged`], ... with `#[derive(Message)]` |
-//! | `json.dumps` / `json.loads` framing | [`codec`] |
+//!
+//! # Features
+//!
+//! - `tokio` (default): the `_async` socket methods, driven by tokio's `AsyncFd`.
 
 // Every public item is documented: this is a library others learn from.
 #![warn(missing_docs)]
