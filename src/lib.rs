@@ -58,6 +58,7 @@ extern crate self as experimance_common;
 
 mod any;
 pub mod codec;
+pub mod config;
 mod constants;
 mod error;
 mod message;
