@@ -17,26 +17,36 @@ use tokio::time::Instant;
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 
-/// libzmq's `ZMQ_FD`, owned by the socket (so it is never closed here).
-pub(crate) struct ZmqFd(RawFd);
+/// libzmq's `ZMQ_FD`, owned by the socket (so it is never closed here), with the runtime
+/// whose reactor it is registered with.
+pub(crate) struct ZmqFd {
+    fd: RawFd,
+    runtime: tokio::runtime::Id,
+}
 
 impl AsRawFd for ZmqFd {
     fn as_raw_fd(&self) -> RawFd {
-        self.0
+        self.fd
     }
 }
 
 impl Core {
     fn registered(&mut self, op: Operation) -> Result<&AsyncFd<ZmqFd>> {
+        let Ok(current) = tokio::runtime::Handle::try_current() else {
+            let source = std::io::Error::other("the async API must be called inside a tokio runtime");
+            return Err(Error::Runtime { op, source });
+        };
+        let runtime = current.id();
+        // A socket awaited before in another runtime (one since dropped, or one not
+        // running now) moves to this one: that reactor would never wake us.
+        if self.async_fd.as_ref().is_some_and(|afd| afd.get_ref().runtime != runtime) {
+            self.async_fd = None;
+        }
         if self.async_fd.is_none() {
             let fd = self.socket().get_fd().map_err(|e| Error::zmq(op, e))?;
-            if tokio::runtime::Handle::try_current().is_err() {
-                let source = std::io::Error::other("the async API must be called inside a tokio runtime");
-                return Err(Error::Runtime { op, source });
-            }
             // SAFETY: ZMQ_FD stays open and unchanged while the libzmq socket lives, and
             // `Core::finish` drops this registration before it closes the socket.
-            let afd = unsafe { AsyncFd::register_with_interest(ZmqFd(fd), Interest::READABLE) }
+            let afd = unsafe { AsyncFd::register_with_interest(ZmqFd { fd, runtime }, Interest::READABLE) }
                 .map_err(|e| Error::Runtime { op, source: e.into_parts().1 })?;
             self.async_fd = Some(afd);
         }
