@@ -1151,3 +1151,36 @@ fn throughput_async_vs_blocking() {
         );
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn wait_for_peers_async_does_not_block_the_executor() {
+    let mut push = PushSocket::builder().bind("tcp://127.0.0.1:*").unwrap().build().unwrap();
+    let endpoint = push.endpoint();
+    // Nobody there: a bounded wait that leaves the executor free.
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let err = push.wait_for_peers_async(1, Duration::from_millis(200)).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) >= 5, "the other task ran while we waited");
+    ticker.abort();
+    // Two pullers connect later, from another task; the wait sees both.
+    let pullers = tokio::spawn(async move {
+        let a = PullSocket::builder().connect(&endpoint).unwrap().build().unwrap();
+        let b = PullSocket::builder().connect(&endpoint).unwrap().build().unwrap();
+        (a, b)
+    });
+    assert_eq!(push.wait_for_peers_async(2, Duration::from_secs(10)).await.unwrap(), 2);
+    let (mut a, mut b) = pullers.await.unwrap();
+    a.wait_connected_async(Duration::from_secs(10)).await.unwrap();
+    b.wait_connected_async(Duration::from_secs(10)).await.unwrap();
+}

@@ -115,4 +115,23 @@ impl Core {
             }
         }
     }
+
+    /// Waits, without blocking the executor, until `n` peers completed their handshake.
+    /// libzmq reports connections on a monitor socket that is read every few
+    /// milliseconds here: a one-off readiness wait, not a per-message cost.
+    pub(crate) async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        const POLL: Duration = Duration::from_millis(5);
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.wait_for_peers(n, Duration::ZERO) {
+                Err(Error::Timeout { .. }) => {}
+                done => return done,
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout { op: Operation::WaitConnected, after: timeout });
+            }
+            tokio::time::sleep(left.min(POLL)).await;
+        }
+    }
 }

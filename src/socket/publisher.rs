@@ -238,6 +238,15 @@ impl Publisher {
 /// The tokio API (feature `tokio`): the same operations, awaiting instead of blocking.
 #[cfg(feature = "tokio")]
 impl Publisher {
+    /// Waits, without blocking the executor, until a peer is connected (see
+    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers_async(1, timeout).await.map(drop)
+    }
+
     /// Publishes `msg` on the default topic without blocking the executor (Python's
     /// `publish_async`). Cancel safe: a dropped future has published nothing.
     ///

@@ -133,6 +133,24 @@ impl PullSocket {
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl PullSocket {
+    /// Waits, without blocking the executor, until a peer is connected (see
+    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers_async(1, timeout).await.map(drop)
+    }
+
+    /// Waits, without blocking the executor, until at least `n` peers are connected.
+    /// Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer connected within `timeout`.
+    pub async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        self.core.wait_for_peers_async(n, timeout).await
+    }
+
     /// Pulls the next message without blocking the executor (Python's `pull_async`),
     /// within the receive timeout.
     ///

@@ -132,6 +132,24 @@ impl PushSocket {
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl PushSocket {
+    /// Waits, without blocking the executor, until a peer is connected (see
+    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers_async(1, timeout).await.map(drop)
+    }
+
+    /// Waits, without blocking the executor, until at least `n` peers are connected.
+    /// Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer connected within `timeout`.
+    pub async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+        self.core.wait_for_peers_async(n, timeout).await
+    }
+
     /// Pushes `msg` without blocking the executor (Python's `push_async`), within the
     /// send timeout. A push stuck at the high-water mark resumes when a peer drains.
     ///

@@ -193,6 +193,15 @@ impl Subscriber {
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl Subscriber {
+    /// Waits, without blocking the executor, until a peer is connected (see
+    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when none connected within `timeout`.
+    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
+        self.core.wait_for_peers_async(1, timeout).await.map(drop)
+    }
+
     /// Receives the next message without blocking the executor (Python's
     /// `receive_async`), within the receive timeout.
     ///
