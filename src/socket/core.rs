@@ -49,6 +49,9 @@ impl std::fmt::Debug for Parts {
 /// How long `close` waits for libzmq to report the socket gone, beyond the linger.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
+/// How much earlier than the linger libzmq's linger timer may fire, as seen on our clock.
+const LINGER_CLOCK_SLACK: Duration = Duration::from_millis(2);
+
 /// Monitor events we ask for: few, so the event queue stays small.
 const MONITOR_EVENTS: u32 = HANDSHAKE_FAILED
     | zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED
@@ -191,6 +194,9 @@ impl Drop for Monitor {
 
 /// A live libzmq socket with its monitor, options and reused buffers.
 pub(crate) struct Core {
+    /// Sockets are `Send` but not `Sync` (a libzmq socket is used from one thread at a
+    /// time); this marker says so in the compiler's words, whatever the fields below.
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
     // ManuallyDrop: `finish` closes it first, then waits on the monitor.
     socket: ManuallyDrop<zmq::Socket>,
     monitor: Monitor,
@@ -220,7 +226,7 @@ fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
 impl Core {
     pub(crate) fn open(kind: zmq::SocketType, parts: &Parts) -> Result<Core> {
         let context = parts.context.clone().unwrap_or_else(global_context);
-        let socket = context.socket(kind).map_err(|e| Error::zmq(Operation::Setup, e))?;
+        let mut socket = context.socket(kind).map_err(|e| Error::zmq(Operation::Setup, e))?;
         let o = &parts.options;
         set("ZMQ_LINGER", socket.set_linger(millis(o.linger)))?;
         set("ZMQ_SNDTIMEO", socket.set_sndtimeo(millis(o.send_timeout)))?;
@@ -251,37 +257,27 @@ impl Core {
         }
         if kind == zmq::XPUB {
             // Pass every (un)subscription up, so subscribers can be counted.
-            set_raw_int(&socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
+            set_raw_int(&mut socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
             if o.lossless {
-                set_raw_int(&socket, "ZMQ_XPUB_NODROP", zmq_sys::ZMQ_XPUB_NODROP, 1)?;
+                set_raw_int(&mut socket, "ZMQ_XPUB_NODROP", zmq_sys::ZMQ_XPUB_NODROP, 1)?;
             }
         }
         for topic in &parts.topics {
             set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
         }
-        let monitor = Monitor::start(&context, &socket)?;
-        let mut endpoints = Vec::with_capacity(parts.endpoints.len());
-        for e in &parts.endpoints {
-            match e.role() {
-                Role::Bind => {
-                    socket
-                        .bind(e.as_str())
-                        .map_err(|source| Error::Bind { endpoint: e.as_str().to_owned(), source })?;
-                    let bound = match socket.get_last_endpoint() {
-                        Ok(Ok(s)) if !s.is_empty() => s,
-                        _ => e.as_str().to_owned(),
-                    };
-                    endpoints.push(bound);
-                }
-                Role::Connect => {
-                    socket
-                        .connect(e.as_str())
-                        .map_err(|source| Error::Connect { endpoint: e.as_str().to_owned(), source })?;
-                    endpoints.push(e.as_str().to_owned());
-                }
+        let mut monitor = Monitor::start(&context, &socket)?;
+        let endpoints = match attach(&socket, &parts.endpoints) {
+            Ok(endpoints) => endpoints,
+            Err(e) => {
+                // Stop the monitor while the socket is alive, so libzmq never has an
+                // event to send to a reader that is gone (see `impl Drop for Monitor`).
+                stop_monitor(&mut socket);
+                monitor.wait_until(Instant::now() + STOP_WAIT, |m| m.stopped);
+                return Err(e);
             }
-        }
+        };
         Ok(Core {
+            _not_sync: std::marker::PhantomData,
             socket: ManuallyDrop::new(socket),
             monitor,
             sends: kind == zmq::XPUB || kind == zmq::PUSH,
@@ -308,11 +304,13 @@ impl Core {
         &self.socket
     }
 
+    #[cfg(feature = "tokio")]
     /// One non-blocking receive into `self.frame`.
     pub(crate) fn recv_nowait(&mut self) -> zmq::Result<()> {
         self.socket.recv(&mut self.frame, zmq::DONTWAIT)
     }
 
+    #[cfg(feature = "tokio")]
     /// One non-blocking send of `self.buf`.
     pub(crate) fn send_nowait(&mut self) -> zmq::Result<()> {
         self.socket.send(&self.buf[..], zmq::DONTWAIT)
@@ -387,6 +385,7 @@ impl Core {
         }
     }
 
+    #[cfg(feature = "tokio")]
     /// After a receive with `self.frame` in hand: the frame if it is a single part,
     /// else the multi-part error. Used by the async path, which receives on its own.
     pub(crate) fn check_single_part(&mut self) -> Result<()> {
@@ -422,6 +421,11 @@ impl Core {
         }
         let deadline = Instant::now() + timeout;
         if self.monitor.wait_until(deadline, |m| m.peers() >= n) {
+            // libzmq attaches a new connection to the socket only when the socket next
+            // processes its commands, and a bound subscriber sends its subscriptions only
+            // then: reading ZMQ_EVENTS does that now, so a publisher waiting for them
+            // does not wait for this socket's next receive.
+            let _ = self.socket.get_events();
             Ok(self.monitor.peers())
         } else {
             Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
@@ -449,18 +453,29 @@ impl Core {
         if !self.sends {
             let _ = self.socket.set_linger(0);
         }
+        let inproc_only =
+            !self.endpoints.is_empty() && self.endpoints.iter().all(|e| e.starts_with("inproc://"));
+        if inproc_only {
+            // An inproc peer reads from the very queue this socket wrote to, so what was
+            // sent is already delivered; and libzmq finishes destroying the socket only
+            // when the peer next uses its own socket, which may be never. So do not wait
+            // for that: stop the monitor now, while the socket is alive.
+            stop_monitor(&mut self.socket);
+            self.monitor.wait_until(Instant::now() + STOP_WAIT, |m| m.stopped);
+        }
+        // Before the close, so that libzmq's linger timer starts after it.
+        let started = Instant::now();
         // SAFETY: `closed` guarantees this runs once, and `socket` is never used again.
         let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
         drop(socket);
-        if !self.endpoints.is_empty() && self.endpoints.iter().all(|e| e.starts_with("inproc://")) {
-            // An inproc peer reads from the very queue this socket wrote to, so what was
-            // sent is already delivered; and libzmq finishes destroying the socket only
-            // when the peer next uses its own socket, which may be never. Do not wait.
+        if inproc_only {
             return Ok(());
         }
-        let started = Instant::now();
         let stopped = self.monitor.wait_until(started + linger + CLOSE_GRACE, |m| m.stopped);
-        if stopped && (linger.is_zero() || started.elapsed() < linger) {
+        // libzmq's timers run on a coarse millisecond clock and fire up to about a
+        // millisecond before the linger has passed on ours: a close that ends that near
+        // the linger is one whose linger expired (with messages still queued).
+        if stopped && (linger.is_zero() || started.elapsed() + LINGER_CLOCK_SLACK < linger) {
             Ok(())
         } else {
             Err(Error::LingerExpired { linger })
@@ -475,14 +490,55 @@ impl Drop for Core {
     }
 }
 
-fn set_raw_int(socket: &zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
+/// Binds or connects every endpoint, returning them as libzmq reports them.
+fn attach(socket: &zmq::Socket, endpoints: &[Endpoint]) -> Result<Vec<String>> {
+    let mut attached = Vec::with_capacity(endpoints.len());
+    for e in endpoints {
+        match e.role() {
+            Role::Bind => {
+                socket
+                    .bind(e.as_str())
+                    .map_err(|source| Error::Bind { endpoint: e.as_str().to_owned(), source })?;
+                let bound = match socket.get_last_endpoint() {
+                    Ok(Ok(s)) if !s.is_empty() => s,
+                    _ => e.as_str().to_owned(),
+                };
+                attached.push(bound);
+            }
+            Role::Connect => {
+                socket
+                    .connect(e.as_str())
+                    .map_err(|source| Error::Connect { endpoint: e.as_str().to_owned(), source })?;
+                attached.push(e.as_str().to_owned());
+            }
+        }
+    }
+    Ok(attached)
+}
+
+/// How long to wait for the MONITOR_STOPPED event that stopping a monitor sends at once.
+const STOP_WAIT: Duration = Duration::from_millis(200);
+
+/// Stops the socket's monitor (`zmq_socket_monitor(socket, NULL, 0)`): libzmq sends
+/// MONITOR_STOPPED to the reader, still alive, and closes its end.
+fn stop_monitor(socket: &mut zmq::Socket) {
+    // SAFETY: a live socket handle and a null endpoint, which the C API documents as
+    // "stop monitoring".
+    unsafe {
+        zmq_sys::zmq_socket_monitor(socket.as_mut_ptr(), std::ptr::null(), 0);
+    }
+}
+
+fn set_raw_int(socket: &mut zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
     // The `zmq` crate has no setter for these options; libzmq's C API does.
-    let raw = socket as *const zmq::Socket as *mut zmq::Socket;
-    // SAFETY: `as_mut_ptr` only reads the handle; zmq_setsockopt gets a valid socket,
-    // a pointer to a live i32 and its size.
+    // SAFETY: a live socket handle, a pointer to a live i32 and its size.
     let rc = unsafe {
-        let ptr = (*raw).as_mut_ptr();
-        zmq_sys::zmq_setsockopt(ptr, id as i32, (&value as *const i32).cast(), std::mem::size_of::<i32>())
+        zmq_sys::zmq_setsockopt(
+            socket.as_mut_ptr(),
+            id as i32,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>(),
+        )
     };
     if rc == 0 {
         Ok(())

@@ -1,0 +1,11 @@
+//! Compile-fail tests of the socket builders and of the sockets' thread-safety: every
+//! misuse is a compile error that says what to call instead.
+//!
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test builder_ui`
+//! (then read every `.stderr` before committing it).
+
+#[test]
+fn builder_ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/builder/*.rs");
+}

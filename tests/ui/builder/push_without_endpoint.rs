@@ -1,0 +1,5 @@
+use experimance_common::socket::PushSocket;
+
+fn main() {
+    let _push = PushSocket::builder().build();
+}
