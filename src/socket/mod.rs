@@ -23,6 +23,7 @@
 #[cfg(feature = "tokio")]
 pub(crate) mod asyncio;
 mod builder;
+mod common;
 mod core;
 mod endpoint;
 mod error;

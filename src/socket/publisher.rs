@@ -197,56 +197,11 @@ impl Publisher {
     pub fn topic(&self) -> &str {
         &self.topic
     }
-
-    /// The first endpoint, as a peer on this machine connects to it (the real port
-    /// when bound to `*`).
-    pub fn endpoint(&self) -> String {
-        self.core.endpoint()
-    }
-
-    /// Every endpoint, as libzmq reports it.
-    pub fn endpoints(&self) -> &[String] {
-        self.core.endpoints()
-    }
-
-    /// How many connections completed their handshake (tcp and ipc; see
-    /// [`wait_connected`](Self::wait_connected)).
-    pub fn peer_count(&mut self) -> usize {
-        self.core.peer_count()
-    }
-
-    /// Waits until a peer is connected. For subscribers, prefer
-    /// [`wait_for_subscribers`](Self::wait_for_subscribers): a connected subscriber's
-    /// subscription may still be on its way. `inproc://` connections are made
-    /// synchronously and report no events, so this returns at once for them.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when no peer connected within `timeout`.
-    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers(1, timeout).map(drop)
-    }
-
-    /// Closes the socket, delivering what was published for up to the linger.
-    ///
-    /// # Errors
-    /// [`Error::LingerExpired`] when messages were still queued when the linger passed.
-    pub fn close(mut self) -> Result<()> {
-        self.core.finish()
-    }
 }
 
 /// The tokio API (feature `tokio`): the same operations, awaiting instead of blocking.
 #[cfg(feature = "tokio")]
 impl Publisher {
-    /// Waits, without blocking the executor, until a peer is connected (see
-    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers_async(1, timeout).await.map(drop)
-    }
-
     /// Publishes `msg` on the default topic without blocking the executor (Python's
     /// `publish_async`). Cancel safe: a dropped future has published nothing.
     ///
@@ -303,11 +258,4 @@ impl Publisher {
     }
 }
 
-impl std::fmt::Debug for Publisher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Publisher")
-            .field("endpoints", &self.core.endpoints())
-            .field("topic", &self.topic)
-            .finish()
-    }
-}
+super::common::common_socket_methods!(Publisher);

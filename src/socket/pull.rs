@@ -93,64 +93,11 @@ impl PullSocket {
         self.core.recv_frame(Operation::Pull, None)?;
         Ok(&self.core.frame)
     }
-
-    /// Waits until a peer connected (handshake complete). `inproc://` connections
-    /// report no events, so this returns at once for them.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers(1, timeout).map(drop)
-    }
-
-    /// Waits until at least `n` peers are connected.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when fewer connected within `timeout`.
-    pub fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        self.core.wait_for_peers(n, timeout)
-    }
-
-    /// The first endpoint, as a peer on this machine connects to it.
-    pub fn endpoint(&self) -> String {
-        self.core.endpoint()
-    }
-
-    /// Every endpoint.
-    pub fn endpoints(&self) -> &[String] {
-        self.core.endpoints()
-    }
-
-    /// Closes the socket (never hangs: bounded by the linger).
-    ///
-    /// # Errors
-    /// [`Error::LingerExpired`] when libzmq did not finish within the linger.
-    pub fn close(mut self) -> Result<()> {
-        self.core.finish()
-    }
 }
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl PullSocket {
-    /// Waits, without blocking the executor, until a peer is connected (see
-    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers_async(1, timeout).await.map(drop)
-    }
-
-    /// Waits, without blocking the executor, until at least `n` peers are connected.
-    /// Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when fewer connected within `timeout`.
-    pub async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        self.core.wait_for_peers_async(n, timeout).await
-    }
-
     /// Pulls the next message without blocking the executor (Python's `pull_async`),
     /// within the receive timeout.
     ///
@@ -191,8 +138,4 @@ impl PullSocket {
     }
 }
 
-impl std::fmt::Debug for PullSocket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PullSocket").field("endpoints", &self.core.endpoints()).finish()
-    }
-}
+super::common::common_socket_methods!(PullSocket);

@@ -92,64 +92,11 @@ impl PushSocket {
         self.core.buf.extend_from_slice(frame);
         self.core.send_buf(Operation::Push, None)
     }
-
-    /// Waits until a peer connected (handshake complete). `inproc://` connections
-    /// report no events, so this returns at once for them.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers(1, timeout).map(drop)
-    }
-
-    /// Waits until at least `n` peers are connected, so work is spread over all of them.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when fewer connected within `timeout`.
-    pub fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        self.core.wait_for_peers(n, timeout)
-    }
-
-    /// The first endpoint, as a peer on this machine connects to it.
-    pub fn endpoint(&self) -> String {
-        self.core.endpoint()
-    }
-
-    /// Every endpoint.
-    pub fn endpoints(&self) -> &[String] {
-        self.core.endpoints()
-    }
-
-    /// Closes the socket, delivering what was pushed for up to the linger.
-    ///
-    /// # Errors
-    /// [`Error::LingerExpired`] when messages were still queued when the linger passed.
-    pub fn close(mut self) -> Result<()> {
-        self.core.finish()
-    }
 }
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl PushSocket {
-    /// Waits, without blocking the executor, until a peer is connected (see
-    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers_async(1, timeout).await.map(drop)
-    }
-
-    /// Waits, without blocking the executor, until at least `n` peers are connected.
-    /// Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when fewer connected within `timeout`.
-    pub async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        self.core.wait_for_peers_async(n, timeout).await
-    }
-
     /// Pushes `msg` without blocking the executor (Python's `push_async`), within the
     /// send timeout. A push stuck at the high-water mark resumes when a peer drains.
     ///
@@ -182,8 +129,4 @@ impl PushSocket {
     }
 }
 
-impl std::fmt::Debug for PushSocket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PushSocket").field("endpoints", &self.core.endpoints()).finish()
-    }
-}
+super::common::common_socket_methods!(PushSocket);

@@ -161,47 +161,11 @@ impl Subscriber {
             .set_unsubscribe(&exact_subscription(topic))
             .map_err(|source| Error::SetOption { option: "ZMQ_UNSUBSCRIBE", source })
     }
-
-    /// Waits until the connection to a publisher completed its handshake.
-    /// `inproc://` connections report no events, so this returns at once for them.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when no connection was made within `timeout`.
-    pub fn wait_connected(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers(1, timeout).map(drop)
-    }
-
-    /// The first endpoint.
-    pub fn endpoint(&self) -> String {
-        self.core.endpoint()
-    }
-
-    /// Every endpoint.
-    pub fn endpoints(&self) -> &[String] {
-        self.core.endpoints()
-    }
-
-    /// Closes the socket (never hangs: bounded by the linger).
-    ///
-    /// # Errors
-    /// [`Error::LingerExpired`] when libzmq did not finish within the linger.
-    pub fn close(mut self) -> Result<()> {
-        self.core.finish()
-    }
 }
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
 impl Subscriber {
-    /// Waits, without blocking the executor, until a peer is connected (see
-    /// [`wait_connected`](Self::wait_connected)). Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] when none connected within `timeout`.
-    pub async fn wait_connected_async(&mut self, timeout: Duration) -> Result<()> {
-        self.core.wait_for_peers_async(1, timeout).await.map(drop)
-    }
-
     /// Receives the next message without blocking the executor (Python's
     /// `receive_async`), within the receive timeout.
     ///
@@ -243,8 +207,4 @@ impl Subscriber {
     }
 }
 
-impl std::fmt::Debug for Subscriber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriber").field("endpoints", &self.core.endpoints()).finish()
-    }
-}
+super::common::common_socket_methods!(Subscriber);

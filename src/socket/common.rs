@@ -1,0 +1,101 @@
+//! The methods every socket type has, generated once: endpoints, connection waits,
+//! `close`, and `Debug`.
+
+/// Implements the shared methods for a socket type with a `core: Core` field.
+macro_rules! common_socket_methods {
+    ($socket:ident) => {
+        impl $socket {
+            /// The first endpoint, in the form a peer on this machine connects to (the
+            /// real port when bound to `*`; `0.0.0.0` becomes `127.0.0.1`).
+            pub fn endpoint(&self) -> String {
+                self.core.endpoint()
+            }
+
+            /// Every endpoint, as libzmq reports it.
+            pub fn endpoints(&self) -> &[String] {
+                self.core.endpoints()
+            }
+
+            /// How many connections completed their handshake and are up (tcp and ipc).
+            pub fn peer_count(&mut self) -> usize {
+                self.core.peer_count()
+            }
+
+            /// Waits until a peer is connected (its ZMTP handshake completed), instead of
+            /// sleeping for the "slow joiner". `inproc://` connections are made
+            /// synchronously and report no events, so this returns at once for them.
+            ///
+            /// # Errors
+            /// [`Error::Timeout`](crate::socket::Error::Timeout) when none connected
+            /// within `timeout`.
+            pub fn wait_connected(&mut self, timeout: ::std::time::Duration) -> $crate::socket::Result<()> {
+                self.core.wait_for_peers(1, timeout).map(drop)
+            }
+
+            /// Waits until at least `n` peers are connected, for example every worker
+            /// before work is pushed, so that it is spread over all of them.
+            ///
+            /// # Errors
+            /// [`Error::Timeout`](crate::socket::Error::Timeout) when fewer connected
+            /// within `timeout`.
+            pub fn wait_for_peers(
+                &mut self,
+                n: usize,
+                timeout: ::std::time::Duration,
+            ) -> $crate::socket::Result<usize> {
+                self.core.wait_for_peers(n, timeout)
+            }
+
+            /// Closes the socket. What it sent and is still queued is delivered for up to
+            /// the linger (a receiving socket has nothing to deliver and closes at once);
+            /// it never hangs. `Drop` does the same without reporting.
+            ///
+            /// # Errors
+            /// [`Error::LingerExpired`](crate::socket::Error::LingerExpired) when messages
+            /// were still queued when the linger passed.
+            pub fn close(mut self) -> $crate::socket::Result<()> {
+                self.core.finish()
+            }
+        }
+
+        /// The tokio API (feature `tokio`): connection waits that leave the executor free.
+        #[cfg(feature = "tokio")]
+        impl $socket {
+            /// Waits, without blocking the executor, until a peer is connected (see
+            /// [`wait_connected`](Self::wait_connected)). Cancel safe.
+            ///
+            /// # Errors
+            /// [`Error::Timeout`](crate::socket::Error::Timeout) when none connected
+            /// within `timeout`.
+            pub async fn wait_connected_async(
+                &mut self,
+                timeout: ::std::time::Duration,
+            ) -> $crate::socket::Result<()> {
+                self.core.wait_for_peers_async(1, timeout).await.map(drop)
+            }
+
+            /// Waits, without blocking the executor, until at least `n` peers are
+            /// connected. Cancel safe.
+            ///
+            /// # Errors
+            /// [`Error::Timeout`](crate::socket::Error::Timeout) when fewer connected
+            /// within `timeout`.
+            pub async fn wait_for_peers_async(
+                &mut self,
+                n: usize,
+                timeout: ::std::time::Duration,
+            ) -> $crate::socket::Result<usize> {
+                self.core.wait_for_peers_async(n, timeout).await
+            }
+        }
+
+        impl ::std::fmt::Debug for $socket {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($socket))
+                    .field("endpoints", &self.core.endpoints())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use common_socket_methods;
