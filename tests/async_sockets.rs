@@ -27,41 +27,9 @@ use experimance_common::socket::{
 use experimance_common::{codec, AnyMessage, Biome, DecodeErrorKind, Era, EraChanged, Heartbeat, IdleStatus};
 use serde_json::{json, Value};
 
-/// How long a test waits for a connection or subscription before failing.
-const READY: Duration = Duration::from_secs(5);
-/// The short timeout the timeout tests use.
-const SHORT: Duration = Duration::from_millis(200);
-/// How late a bounded operation may return.
-const SLACK: Duration = Duration::from_millis(500);
-
-fn unique(what: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("exp-async-{what}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Transport {
-    Tcp,
-    Ipc,
-    Inproc,
-}
-
-/// An endpoint to bind for `transport`, unique to this call.
-fn bind_endpoint(transport: Transport) -> String {
-    match transport {
-        Transport::Tcp => "tcp://127.0.0.1:*".to_owned(),
-        Transport::Ipc => format!("ipc://{}", std::env::temp_dir().join(unique("sockets")).display()),
-        Transport::Inproc => format!("inproc://{}", unique("sockets")),
-    }
-}
-
-/// A tcp endpoint nobody listens on (a port the kernel just handed out and took back).
-fn dead_tcp_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("tcp://127.0.0.1:{port}")
-}
+#[path = "support/net.rs"]
+mod net;
+use net::*;
 
 fn era(i: usize) -> EraChanged {
     const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
@@ -463,8 +431,9 @@ async fn push_without_a_peer_times_out() {
     assert!(start.elapsed() < SLACK, "nothing was queued, so close is immediate");
 
     // Connecting to a port nobody listens on: nothing is queued into nowhere.
+    let dead = DeadPort::new();
     let mut push =
-        PushSocket::builder().connect(&dead_tcp_endpoint()).unwrap().send_timeout(SHORT).build().unwrap();
+        PushSocket::builder().connect(&dead.endpoint).unwrap().send_timeout(SHORT).build().unwrap();
     let (r, elapsed) = timed(push.push_async(&era(0))).await;
     assert_timeout(r.unwrap_err(), Operation::Push, SHORT, elapsed);
     let start = Instant::now();

@@ -2,60 +2,20 @@
 //! `close()` nor `Drop`, whatever the peer does. A close that gives up, a failed build
 //! or an idle inproc peer must not wedge the shared context for the sockets after it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 use experimance_common::DEFAULT_LINGER;
 use serde_json::{json, Value};
 
-const READY: Duration = Duration::from_secs(5);
-/// How late a close may return after its linger.
-const SLACK: Duration = Duration::from_millis(500);
+#[path = "support/net.rs"]
+mod net;
+use net::{unique, DeadPort, READY, SLACK};
 
 fn unique_inproc() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("inproc://exp-close-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!("inproc://{}", unique("close"))
 }
 
-/// A tcp port nobody listens on, reserved while this lives: a socket bound to it that
-/// does not listen, so connecting is refused and no other test (or process) can bind it
-/// meanwhile. (A port taken from a dropped listener could be handed to a parallel test.)
-struct DeadPort {
-    fd: libc::c_int,
-    endpoint: String,
-}
-
-impl DeadPort {
-    fn new() -> DeadPort {
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        // SAFETY: plain socket calls on a socket this function owns, with a zeroed
-        // sockaddr_in of the size given.
-        unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
-            let rc = libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len);
-            assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
-            let mut got = len;
-            let rc = libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_in).cast(), &mut got);
-            assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
-            DeadPort { fd, endpoint: format!("tcp://127.0.0.1:{}", u16::from_be(addr.sin_port)) }
-        }
-    }
-}
-
-impl Drop for DeadPort {
-    fn drop(&mut self) {
-        // SAFETY: `fd` is owned by this value and closed once.
-        unsafe { libc::close(self.fd) };
-    }
-}
-
-/// A push socket that queues (not `immediate`) towards a port nobody listens on, with
-/// 100 messages queued.
 fn push_with_queued_messages(dead: &DeadPort, linger: Option<Duration>) -> PushSocket {
     let builder = PushSocket::builder().connect(&dead.endpoint).unwrap().immediate(false);
     let builder = match linger {

@@ -7,7 +7,6 @@
 //! `wait_for_subscribers` / `wait_connected` / `wait_for_peers`, never with a sleep.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use experimance_common::socket::{
@@ -17,69 +16,9 @@ use experimance_common::socket::{
 use experimance_common::{codec, AnyMessage, Biome, Era, EraChanged, IdleStatus};
 use serde_json::{json, Value};
 
-/// How long a test waits for a connection or subscription before failing.
-const READY: Duration = Duration::from_secs(5);
-/// The short timeout the timeout tests use.
-const SHORT: Duration = Duration::from_millis(200);
-/// How late a bounded operation may return.
-const SLACK: Duration = Duration::from_millis(500);
-
-fn unique(what: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("exp-{what}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Transport {
-    Tcp,
-    Ipc,
-    Inproc,
-}
-
-/// An endpoint to bind for `transport`, unique to this call.
-fn bind_endpoint(transport: Transport) -> String {
-    match transport {
-        Transport::Tcp => "tcp://127.0.0.1:*".to_owned(),
-        Transport::Ipc => format!("ipc://{}", std::env::temp_dir().join(unique("sockets")).display()),
-        Transport::Inproc => format!("inproc://{}", unique("sockets")),
-    }
-}
-
-/// A tcp port nobody listens on, reserved while this lives: a socket bound to it that
-/// does not listen, so connecting is refused and no other test (or process) can bind it
-/// meanwhile. (A port taken from a dropped listener could be handed to a parallel test.)
-struct DeadPort {
-    fd: libc::c_int,
-    endpoint: String,
-}
-
-impl DeadPort {
-    fn new() -> DeadPort {
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        // SAFETY: plain socket calls on a socket this function owns, with a zeroed
-        // sockaddr_in of the size given.
-        unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
-            let rc = libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len);
-            assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
-            let mut got = len;
-            let rc = libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_in).cast(), &mut got);
-            assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
-            DeadPort { fd, endpoint: format!("tcp://127.0.0.1:{}", u16::from_be(addr.sin_port)) }
-        }
-    }
-}
-
-impl Drop for DeadPort {
-    fn drop(&mut self) {
-        // SAFETY: `fd` is owned by this value and closed once.
-        unsafe { libc::close(self.fd) };
-    }
-}
+#[path = "support/net.rs"]
+mod net;
+use net::*;
 
 fn era(i: usize) -> EraChanged {
     const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
