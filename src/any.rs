@@ -117,18 +117,7 @@ macro_rules! any_message {
     };
 }
 
-any_message!(
-    EraChanged,
-    RenderRequest,
-    IdleStatus,
-    ImageReady,
-    TransitionReady,
-    LoopReady,
-    AgentControlEvent,
-    TransitionRequest,
-    LoopRequest,
-    Heartbeat,
-);
+crate::message_type::with_builtin_types!(any_message);
 
 impl AnyMessage {
     /// Decodes a JSON document by its `"type"`.

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::message::TagError;
-
 /// A topic that cannot be written on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TopicError {
@@ -109,17 +107,6 @@ pub enum DecodeErrorKind {
         /// How many parts it had.
         parts: usize,
     },
-}
-
-impl From<TagError> for DecodeErrorKind {
-    fn from(e: TagError) -> Self {
-        match e {
-            TagError::MissingType { expected } => DecodeErrorKind::MissingType { expected },
-            TagError::WrongType { expected, found } => DecodeErrorKind::WrongType { expected, found },
-            TagError::TypeNotAString => DecodeErrorKind::TypeNotAString,
-            TagError::Json(e) => DecodeErrorKind::Json(e),
-        }
-    }
 }
 
 /// A frame that could not be decoded, with its raw bytes: nothing is lost.

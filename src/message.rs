@@ -9,6 +9,8 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserializer, Serialize};
 
+use crate::DecodeErrorKind;
+
 /// A message type of the Experimance bus: a struct that serializes as a JSON object and
 /// is tagged on the wire with `"type": "<TYPE>"`.
 ///
@@ -59,7 +61,7 @@ pub struct FieldInfo {
 }
 
 /// Decodes a JSON document into a boxed message of one registered type.
-type DecodeFn = fn(&[u8]) -> Result<Box<dyn DynMessage>, TagError>;
+type DecodeFn = fn(&[u8]) -> Result<Box<dyn DynMessage>, DecodeErrorKind>;
 
 /// A registered message type: what the registry knows of it.
 #[derive(Clone, Copy)]
@@ -246,34 +248,8 @@ impl dyn DynMessage {
     }
 }
 
-fn decode_dyn<M: Message>(json: &[u8]) -> Result<Box<dyn DynMessage>, TagError> {
+fn decode_dyn<M: Message>(json: &[u8]) -> Result<Box<dyn DynMessage>, DecodeErrorKind> {
     decode_tagged::<M>(json).map(|m| Box::new(m) as Box<dyn DynMessage>)
-}
-
-/// Why a typed decode failed (the frame-level [`DecodeError`](crate::DecodeError) wraps
-/// this together with the raw bytes).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum TagError {
-    /// The document has no `"type"` field.
-    #[error("the message has no \"type\" field (expected \"{expected}\")")]
-    MissingType {
-        /// The wire name that was expected.
-        expected: &'static str,
-    },
-    /// The `"type"` field names another message type.
-    #[error("expected a message of type \"{expected}\", found \"{found}\"")]
-    WrongType {
-        /// The wire name that was expected.
-        expected: &'static str,
-        /// The wire name found in the document.
-        found: String,
-    },
-    /// The `"type"` field is not a string.
-    #[error("the \"type\" field is not a string")]
-    TypeNotAString,
-    /// The JSON is malformed or does not fit the type's schema.
-    #[error("invalid JSON for this message: {0}")]
-    Json(#[from] serde_json::Error),
 }
 
 /// Serializes `msg` into `buf` (appending) as a JSON object whose first member is
@@ -331,40 +307,35 @@ enum TagState {
 
 /// Decodes `json` into `M` in one pass, checking and stripping the `"type"` member at
 /// the top level (wherever it stands in the object).
-pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, TagError> {
-    let state = Cell::new(TagState::Unseen);
-    let found: Cell<Option<String>> = Cell::new(None);
+pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, DecodeErrorKind> {
     let mut de = serde_json::Deserializer::from_slice(json);
-    let result = M::deserialize(TagChecking {
-        inner: &mut de,
-        accepts: M::accepts_type,
-        state: &state,
-        found: &found,
-    })
-    .and_then(|m| de.end().map(|()| m));
-    match state.get() {
-        TagState::Wrong => {
-            Err(TagError::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
-        }
-        TagState::NotString => Err(TagError::TypeNotAString),
-        TagState::Unseen if result.is_ok() => Err(TagError::MissingType { expected: M::TYPE }),
-        _ => result.map_err(TagError::Json),
-    }
+    let msg = tagged::<M, _>(&mut de)?;
+    de.end().map_err(DecodeErrorKind::Json)?;
+    Ok(msg)
 }
 
 /// Decodes an already-parsed JSON value into `M`, checking the tag the same way.
-pub(crate) fn decode_tagged_value<M: Message>(value: &serde_json::Value) -> Result<M, TagError> {
+pub(crate) fn decode_tagged_value<M: Message>(value: &serde_json::Value) -> Result<M, DecodeErrorKind> {
+    tagged::<M, _>(value)
+}
+
+/// Runs `M`'s deserializer through the tag check, and names what was wrong with the tag
+/// before any schema error (a wrong type explains a schema mismatch).
+fn tagged<'de, M: Message, D>(de: D) -> Result<M, DecodeErrorKind>
+where
+    D: Deserializer<'de, Error = serde_json::Error>,
+{
     let state = Cell::new(TagState::Unseen);
     let found: Cell<Option<String>> = Cell::new(None);
     let result =
-        M::deserialize(TagChecking { inner: value, accepts: M::accepts_type, state: &state, found: &found });
+        M::deserialize(TagChecking { inner: de, accepts: M::accepts_type, state: &state, found: &found });
     match state.get() {
         TagState::Wrong => {
-            Err(TagError::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
+            Err(DecodeErrorKind::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
         }
-        TagState::NotString => Err(TagError::TypeNotAString),
-        TagState::Unseen if result.is_ok() => Err(TagError::MissingType { expected: M::TYPE }),
-        _ => result.map_err(TagError::Json),
+        TagState::NotString => Err(DecodeErrorKind::TypeNotAString),
+        TagState::Unseen if result.is_ok() => Err(DecodeErrorKind::MissingType { expected: M::TYPE }),
+        _ => result.map_err(DecodeErrorKind::Json),
     }
 }
 
@@ -513,7 +484,7 @@ impl<'de> Visitor<'de> for CowStrVisitor {
 }
 
 /// Like [`CowStr`], but any non-string value yields `None` instead of an error (the
-/// caller reports it as [`TagError::TypeNotAString`]).
+/// caller reports it as [`DecodeErrorKind::TypeNotAString`]).
 struct MaybeCowStr;
 
 impl<'de> DeserializeSeed<'de> for MaybeCowStr {

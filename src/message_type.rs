@@ -44,18 +44,28 @@ macro_rules! python_names {
     };
 }
 
-python_names!(
-    EraChanged,
-    RenderRequest,
-    IdleStatus,
-    ImageReady,
-    TransitionReady,
-    LoopReady,
-    AgentControlEvent,
-    TransitionRequest,
-    LoopRequest,
-    Heartbeat,
-);
+/// Calls `$m!(EraChanged, RenderRequest, ...)` with the ten built-in message types: the
+/// one list that the Python names, [`AnyMessage`](crate::AnyMessage) and the
+/// schema checks are generated from.
+macro_rules! with_builtin_types {
+    ($m:ident) => {
+        $m!(
+            EraChanged,
+            RenderRequest,
+            IdleStatus,
+            ImageReady,
+            TransitionReady,
+            LoopReady,
+            AgentControlEvent,
+            TransitionRequest,
+            LoopRequest,
+            Heartbeat,
+        );
+    };
+}
+pub(crate) use with_builtin_types;
+
+with_builtin_types!(python_names);
 
 impl PartialEq<str> for MessageType {
     fn eq(&self, other: &str) -> bool {

@@ -398,18 +398,7 @@ const _: () = {
         true
     }
     macro_rules! check {
-        ($($t:ident),*) => { $( assert!(same(<$t as Message>::TYPE, crate::MessageType::$t.as_str())); )* };
+        ($($t:ident),* $(,)?) => { $( assert!(same(<$t as Message>::TYPE, crate::MessageType::$t.as_str())); )* };
     }
-    check!(
-        EraChanged,
-        RenderRequest,
-        IdleStatus,
-        ImageReady,
-        TransitionReady,
-        LoopReady,
-        AgentControlEvent,
-        TransitionRequest,
-        LoopRequest,
-        Heartbeat
-    );
+    crate::message_type::with_builtin_types!(check);
 };
