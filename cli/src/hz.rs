@@ -59,7 +59,7 @@ pub fn run(mut sub: Subscriber, limit: Option<Duration>) -> Result<(), Failure> 
             );
             for (topic, s) in &mut stats {
                 let rate = s.window as f64 / elapsed.as_secs_f64();
-                let avg = if s.count == 0 { 0 } else { s.bytes_sum / s.count };
+                let avg = s.bytes_sum.checked_div(s.count).unwrap_or(0);
                 let shown = if topic.is_empty() { "(empty)" } else { topic.as_str() };
                 let _ = writeln!(
                     out,

@@ -4,6 +4,7 @@
 //! demo); 2 a usage error (bad arguments, bad endpoint, invalid JSON); 3 a timeout
 //! (`--timeout` passed with no message).
 
+mod bench;
 mod demo;
 mod endpoint;
 mod hz;
@@ -120,6 +121,11 @@ enum Command {
         #[arg(long, default_value_t = 5.0, value_name = "SECS")]
         seconds: f64,
     },
+    /// Benchmark the library against hand-written zmq + serde_json (separate processes, tcp loopback).
+    Bench(bench::BenchArgs),
+    /// One side of a benchmark trial (started by `exbus bench`).
+    #[command(hide = true)]
+    BenchPeer(bench::PeerArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -296,12 +302,17 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Hz { endpoint, topics, seconds: secs } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
             let sub = subscriber(&ep, &topics, false)?;
+            if ep.role == Role::Bind {
+                eprintln!("exbus: listening on {}", sub.endpoint());
+            }
             hz::run(sub, seconds(secs)?)
         }
         Command::Demo { seconds: secs } => {
             let d = seconds(Some(secs))?.unwrap_or(Duration::from_secs(5));
             demo::run(d)
         }
+        Command::Bench(args) => bench::run(args),
+        Command::BenchPeer(args) => bench::peer(args),
     }
 }
 

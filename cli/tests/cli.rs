@@ -264,3 +264,36 @@ fn demo_runs_with_zero_loss() {
     }
     assert_eq!(rows, 4, "{stdout}");
 }
+
+#[test]
+fn hz_reports_rate_and_sizes_per_topic() {
+    let (hz, endpoint, _err) = spawn_bound(&["hz", "@tcp://127.0.0.1:*", "--seconds", "2.5"]);
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    publisher.connect(&endpoint).unwrap();
+    let mut subscription = zmq::Message::new();
+    publisher.recv(&mut subscription, 0).unwrap();
+    let short = r#"a {"type": "IdleStatus", "status": true}"#;
+    let long = r#"bb {"type": "Heartbeat", "timestamp": 1.0, "service": "core"}"#;
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_millis(1500) {
+        publisher.send(short, 0).unwrap();
+        publisher.send(long, 0).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = finish(hz, Duration::from_secs(20));
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The last row for each topic: name, rate, total, min, avg, max bytes.
+    for (topic, len) in [("a", short.len()), ("bb", long.len())] {
+        let row = text
+            .lines()
+            .rev()
+            .find(|l| l.split_whitespace().next() == Some(topic))
+            .unwrap_or_else(|| panic!("{text}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let total: u64 = cols[2].parse().unwrap();
+        assert!(total > 10, "{row}");
+        assert_eq!(cols[3..6], [len.to_string(), len.to_string(), len.to_string()], "{row}");
+    }
+}

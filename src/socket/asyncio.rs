@@ -83,13 +83,16 @@ impl Core {
     pub(crate) async fn recv_frame_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
         tokio::task::coop::consume_budget().await;
         let t = timeout.unwrap_or(self.options.receive_timeout);
-        let deadline = Instant::now() + t;
+        // Read the clock only when we must wait: a ready frame is the common case at
+        // high rates, and `Instant::now()` costs ~25 ns (5% of a message at 2M/s).
+        let mut deadline = None;
         loop {
             match self.recv_nowait() {
                 Ok(()) => return self.check_single_part(),
                 Err(zmq::Error::EAGAIN) => {}
                 Err(e) => return Err(Error::zmq(op, e)),
             }
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + t);
             if !self.ready(op, zmq::POLLIN, deadline).await? {
                 return Err(Error::Timeout { op, after: t });
             }
@@ -103,13 +106,15 @@ impl Core {
     pub(crate) async fn send_buf_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
         tokio::task::coop::consume_budget().await;
         let t = timeout.unwrap_or(self.options.send_timeout);
-        let deadline = Instant::now() + t;
+        // As for receiving: the clock is read only when the send must wait.
+        let mut deadline = None;
         loop {
             match self.send_nowait() {
                 Ok(()) => return Ok(()),
                 Err(zmq::Error::EAGAIN) => {}
                 Err(e) => return Err(Error::zmq(op, e)),
             }
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + t);
             if !self.ready(op, zmq::POLLOUT, deadline).await? {
                 return Err(Error::Timeout { op, after: t });
             }
