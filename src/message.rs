@@ -308,10 +308,50 @@ enum TagState {
 /// Decodes `json` into `M` in one pass, checking and stripping the `"type"` member at
 /// the top level (wherever it stands in the object).
 pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, DecodeErrorKind> {
+    if let Some(Ok(msg)) = decode_tag_first::<M>(json) {
+        return Ok(msg);
+    }
+    // Any failure goes through the general path, so its error (and the position it
+    // names) is about the frame as received.
     let mut de = serde_json::Deserializer::from_slice(json);
     let msg = tagged::<M, _>(&mut de)?;
     de.end().map_err(DecodeErrorKind::Json)?;
     Ok(msg)
+}
+
+/// The fast path for small documents that open with their tag, as this crate and Python's
+/// `json.dumps` write them (`{"type":"Name",...` or `{"type": "Name", ...`): the name is
+/// checked in place, and the rest is parsed by `M`'s own deserializer from a stack copy
+/// with the tag cut out, so no key goes through the tag filter. `None` (or an error)
+/// sends the document down the general path.
+fn decode_tag_first<M: Message>(json: &[u8]) -> Option<Result<M, DecodeErrorKind>> {
+    const MAX: usize = 512;
+    fn skip_ws(b: &[u8]) -> &[u8] {
+        let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
+        &b[n..]
+    }
+    if json.len() > MAX {
+        return None;
+    }
+    let rest = skip_ws(json.strip_prefix(b"{\"type\":")?).strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' {
+        return None;
+    }
+    let name = std::str::from_utf8(&rest[..end]).ok()?;
+    if !M::accepts_type(name) {
+        return None;
+    }
+    let after = skip_ws(&rest[end + 1..]);
+    let body = match after.first()? {
+        b',' => &after[1..],
+        b'}' => after,
+        _ => return None,
+    };
+    let mut buf = [0u8; MAX];
+    buf[0] = b'{';
+    buf[1..=body.len()].copy_from_slice(body);
+    Some(serde_json::from_slice::<M>(&buf[..=body.len()]).map_err(DecodeErrorKind::Json))
 }
 
 /// Decodes an already-parsed JSON value into `M`, checking the tag the same way.
@@ -456,7 +496,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'_, A> {
 }
 
 /// Deserializes a string, borrowing it from the input when it has no escapes.
-struct CowStr;
+pub(crate) struct CowStr;
 
 impl<'de> DeserializeSeed<'de> for CowStr {
     type Value = Cow<'de, str>;

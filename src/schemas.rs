@@ -357,10 +357,16 @@ impl<'de> Deserialize<'de> for Heartbeat {
                 let mut timestamp = None;
                 let mut service = None;
                 let mut extra = Map::new();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                // Keys are borrowed from the frame: no allocation but for the extra fields kept.
+                while let Some(key) = map.next_key_seed(crate::message::CowStr)? {
                     match &*key {
                         "timestamp" if timestamp.is_none() => timestamp = Some(map.next_value()?),
                         "service" if service.is_none() => service = Some(map.next_value()?),
+                        // The tag is checked before the struct sees the document; a
+                        // repeated one is not an extra field.
+                        "type" => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
                         "timestamp" | "service" => {
                             return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
                         }

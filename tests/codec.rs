@@ -634,3 +634,39 @@ fn check_garbage(bytes: &[u8]) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+#[test]
+fn the_tag_may_stand_anywhere_and_be_spelt_any_json_way() {
+    let expected = IdleStatus { status: true };
+    for doc in [
+        r#"{"type":"IdleStatus","status":true}"#,        // as Rust writes it
+        r#"{"type": "IdleStatus", "status": true}"#,     // as Python writes it
+        "{ \"type\" :\n \"Idle\" ,\t\"status\": true }", // odd spacing, the alias
+        r#"{"status": true, "type": "IdleStatus"}"#,     // the tag last
+        r#"{"type": "Idl\u0065", "status": true}"#,      // an escaped name
+    ] {
+        assert_eq!(codec::decode_push::<IdleStatus>(doc.as_bytes()).unwrap(), expected, "{doc}");
+    }
+    // A large document (no stack copy) and an empty one.
+    let big = format!(
+        r#"{{"type": "LoopRequest", "request_id": "{}", "still_image_uri": "s", "style": "x"}}"#,
+        "r".repeat(4000)
+    );
+    assert_eq!(codec::decode_push::<LoopRequest>(big.as_bytes()).unwrap().request_id.len(), 4000);
+    assert_eq!(codec::decode_push::<Ping>(br#"{"type": "Ping"}"#).unwrap(), Ping {});
+    // A second tag is checked too, wherever the first one stood.
+    let err = codec::decode_push::<IdleStatus>(br#"{"status": true, "type": "IdleStatus", "type": "Other"}"#)
+        .unwrap_err();
+    assert!(matches!(err.kind(), DecodeErrorKind::WrongType { .. }), "{err}");
+    // Errors name positions in the frame as received.
+    let err = codec::decode_push::<IdleStatus>(br#"{"type": "IdleStatus", "status": 7}"#).unwrap_err();
+    assert!(err.to_string().contains("column 34"), "{err}");
+    let err = codec::decode_push::<IdleStatus>(br#"{"type": "Other", "status": true}"#).unwrap_err();
+    assert!(matches!(err.kind(), DecodeErrorKind::WrongType { found, .. } if found == "Other"), "{err}");
+    // A heartbeat never keeps a "type" among its extra fields.
+    let hb: Heartbeat = codec::decode_push(
+        br#"{"type": "Heartbeat", "timestamp": 1.0, "service": "s", "type": "Heartbeat"}"#,
+    )
+    .unwrap();
+    assert!(hb.extra.is_empty(), "{:?}", hb.extra);
+}
