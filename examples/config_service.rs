@@ -29,7 +29,7 @@ use experimance_common::config::{self, SubscriberConfig};
 use experimance_common::config::{PublisherConfig, PullConfig, PushConfig};
 use experimance_common::socket::{Publisher, PullSocket, PushSocket};
 use experimance_common::{
-    Biome, Era, EraChanged, Heartbeat, TransitionReady, TransitionRequest, TransitionStyle,
+    Biome, Era, EraChanged, Heartbeat, Topic, TransitionReady, TransitionRequest, TransitionStyle,
 };
 use serde::Deserialize;
 
@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The core announces an era; the worker's subscriber receives it.
     core_events.wait_for_subscribers(1, READY)?;
     core_events.publish(&EraChanged { era: Era::Modern, biome: Biome::Coastal })?;
-    let (topic, era): (String, EraChanged) = events.receive()?;
+    let (topic, era): (Topic, EraChanged) = events.receive()?;
     println!("events    <- {topic}: {era:?}");
 
     // 2. The core asks for a transition; the worker pulls the request.
@@ -137,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .build()?;
     heartbeat.wait_for_subscribers(1, READY)?;
     heartbeat.publish(&Heartbeat::now(cfg.service.name.as_str()))?;
-    let (_, beat): (String, Heartbeat) = monitor.receive()?;
+    let (_, beat): (Topic, Heartbeat) = monitor.receive()?;
     println!("monitor   <- heartbeat from {} (every {} ms)", beat.service, cfg.service.heartbeat_every_ms);
 
     assert_eq!(ready.transition_id, "t-1");

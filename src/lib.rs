@@ -64,6 +64,7 @@ mod error;
 mod message;
 mod message_type;
 mod schemas;
+mod topic;
 pub mod socket;
 mod wire_enum;
 
@@ -76,6 +77,7 @@ pub use message::{
 };
 pub use message_type::MessageType;
 pub use schemas::*;
+pub use topic::Topic;
 pub use socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 pub use wire_enum::UnknownName;
 

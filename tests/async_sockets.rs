@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use experimance_common::socket::{
     global_context, Error, Operation, Publisher, PullSocket, PushSocket, Subscriber,
 };
-use experimance_common::{codec, AnyMessage, Biome, DecodeErrorKind, Era, EraChanged, Heartbeat, IdleStatus};
+use experimance_common::{
+    codec, AnyMessage, Biome, DecodeErrorKind, Era, EraChanged, Heartbeat, IdleStatus, Topic,
+};
 use serde_json::{json, Value};
 
 #[path = "support/net.rs"]
@@ -112,8 +114,8 @@ async fn pubsub_roundtrip(transport: Transport) {
     // An explicit topic instead of the default one, then the default again.
     publisher.publish_to_async("explicit", &era(2)).await.unwrap();
     publisher.publish_async(&era(0)).await.unwrap();
-    assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("explicit".to_owned(), era(2)));
-    assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("era".to_owned(), era(0)));
+    assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("explicit".into(), era(2)));
+    assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("era".into(), era(0)));
     assert!(subscriber.try_receive::<Value>().unwrap().is_none(), "nothing else was published");
 
     subscriber.close().unwrap();
@@ -197,7 +199,7 @@ async fn receivers_can_bind_and_senders_connect() {
     publisher.publish_async(&IdleStatus { status: true }).await.unwrap();
     assert_eq!(
         subscriber.receive_async::<IdleStatus>().await.unwrap(),
-        (String::new(), IdleStatus { status: true })
+        (Topic::default(), IdleStatus { status: true })
     );
 
     let mut pull = PullSocket::builder().bind("tcp://127.0.0.1:*").unwrap().build().unwrap();
@@ -229,9 +231,9 @@ async fn prefix_subscription_matches_longer_topics_exact_does_not() {
     publisher.publish_to_async("status-updates", &era(0)).await.unwrap();
     publisher.publish_to_async("status", &era(1)).await.unwrap();
 
-    assert_eq!(prefix.receive_async::<EraChanged>().await.unwrap(), ("status-updates".to_owned(), era(0)));
-    assert_eq!(prefix.receive_async::<EraChanged>().await.unwrap(), ("status".to_owned(), era(1)));
-    assert_eq!(exact.receive_async::<EraChanged>().await.unwrap(), ("status".to_owned(), era(1)));
+    assert_eq!(prefix.receive_async::<EraChanged>().await.unwrap(), ("status-updates".into(), era(0)));
+    assert_eq!(prefix.receive_async::<EraChanged>().await.unwrap(), ("status".into(), era(1)));
+    assert_eq!(exact.receive_async::<EraChanged>().await.unwrap(), ("status".into(), era(1)));
     assert!(exact.try_receive::<Value>().unwrap().is_none());
 }
 
@@ -533,7 +535,7 @@ async fn malformed_pub_frame_is_a_decode_error_and_the_next_arrives() {
         let err = subscriber.receive_async::<EraChanged>().await.unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err:?}");
         assert_eq!(err.raw_frame(), Some(bad));
-        assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("status".to_owned(), era(1)));
+        assert_eq!(subscriber.receive_async::<EraChanged>().await.unwrap(), ("status".into(), era(1)));
     }
     // Python's formatting, a longer topic and extra fields all arrive.
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();

@@ -81,7 +81,7 @@ fn each_receive_fails(
     }
     // The socket still delivers what comes next.
     raw.send(pub_frame("status", GOOD_JSON), 0).unwrap();
-    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".to_owned(), GOOD));
+    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".into(), GOOD));
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn subscriber_reports_a_multipart_message_whole() {
 
     // Nothing of those messages is left over for the next receive.
     raw.send(pub_frame("status", GOOD_JSON), 0).unwrap();
-    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".to_owned(), GOOD));
+    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".into(), GOOD));
     assert!(sub.try_receive::<Value>().unwrap().is_none());
 }
 
@@ -330,7 +330,7 @@ fn subscriber_refuses_an_oversized_message_and_its_sender() {
     sub.wait_connected(READY).unwrap();
     assert_eq!(good.recv_bytes(0).unwrap(), b"\x01status");
     good.send(pub_frame("status", GOOD_JSON), 0).unwrap();
-    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".to_owned(), GOOD));
+    assert_eq!(sub.receive::<EraChanged>().unwrap(), ("status".into(), GOOD));
     assert!(sub.try_receive::<Value>().unwrap().is_none());
     drop((big, good));
 }

@@ -647,7 +647,7 @@ fn a_configured_publisher_and_subscriber_exchange_a_message() {
     publisher.wait_for_subscribers(1, READY).unwrap();
     let sent = EraChanged { era: Era::AiFuture, biome: Biome::Tundra };
     publisher.publish(&sent).unwrap();
-    let (topic, got): (String, EraChanged) = subscriber.receive().unwrap();
+    let (topic, got): (experimance_common::Topic, EraChanged) = subscriber.receive().unwrap();
     assert_eq!((topic.as_str(), got), ("era", sent));
 }
 

@@ -458,14 +458,14 @@ impl Rx {
 
     fn recv<P: Payload>(&mut self) -> Result<(Option<String>, P), Error> {
         match self {
-            Rx::Sub(s) => s.receive::<P>().map(|(t, m)| (Some(t), m)),
+            Rx::Sub(s) => s.receive::<P>().map(|(t, m)| (Some(t.into_string()), m)),
             Rx::Pull(p) => p.pull::<P>().map(|m| (None, m)),
         }
     }
 
     async fn recv_async<P: Payload>(&mut self) -> Result<(Option<String>, P), Error> {
         match self {
-            Rx::Sub(s) => s.receive_async::<P>().await.map(|(t, m)| (Some(t), m)),
+            Rx::Sub(s) => s.receive_async::<P>().await.map(|(t, m)| (Some(t.into_string()), m)),
             Rx::Pull(p) => p.pull_async::<P>().await.map(|m| (None, m)),
         }
     }

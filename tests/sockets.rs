@@ -83,8 +83,8 @@ fn pubsub_roundtrip(transport: Transport) {
     // An explicit topic instead of the default one, then the default again.
     publisher.publish_to("explicit", &era(2)).unwrap();
     publisher.publish(&era(0)).unwrap();
-    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("explicit".to_owned(), era(2)));
-    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("era".to_owned(), era(0)));
+    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("explicit".into(), era(2)));
+    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("era".into(), era(0)));
     assert!(subscriber.try_receive::<Value>().unwrap().is_none(), "nothing else was published");
 
     subscriber.close().unwrap();
@@ -159,7 +159,10 @@ fn receivers_can_bind_and_senders_connect() {
     subscriber.wait_connected(READY).unwrap();
     publisher.wait_for_subscribers(1, READY).unwrap();
     publisher.publish(&IdleStatus { status: true }).unwrap();
-    assert_eq!(subscriber.receive::<IdleStatus>().unwrap(), (String::new(), IdleStatus { status: true }));
+    assert_eq!(
+        subscriber.receive::<IdleStatus>().unwrap(),
+        (Default::default(), IdleStatus { status: true })
+    );
 
     let mut pull = PullSocket::builder().bind("tcp://127.0.0.1:*").unwrap().build().unwrap();
     let mut push = PushSocket::builder().connect(&pull.endpoint()).unwrap().build().unwrap();
@@ -191,9 +194,9 @@ fn prefix_subscription_matches_longer_topics_exact_does_not() {
     publisher.publish_to("status-updates", &era(0)).unwrap();
     publisher.publish_to("status", &era(1)).unwrap();
 
-    assert_eq!(prefix.receive::<EraChanged>().unwrap(), ("status-updates".to_owned(), era(0)));
-    assert_eq!(prefix.receive::<EraChanged>().unwrap(), ("status".to_owned(), era(1)));
-    assert_eq!(exact.receive::<EraChanged>().unwrap(), ("status".to_owned(), era(1)));
+    assert_eq!(prefix.receive::<EraChanged>().unwrap(), ("status-updates".into(), era(0)));
+    assert_eq!(prefix.receive::<EraChanged>().unwrap(), ("status".into(), era(1)));
+    assert_eq!(exact.receive::<EraChanged>().unwrap(), ("status".into(), era(1)));
     assert!(exact.try_receive::<Value>().unwrap().is_none());
 }
 
@@ -414,7 +417,7 @@ fn python_formatted_pub_frame_arrives_typed() {
     assert_eq!(raw.recv_bytes(0).unwrap(), b"\x01status", "the subscription reaches the raw publisher");
 
     raw.send(format!("status {PYTHON_JSON}").as_bytes(), 0).unwrap();
-    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("status".to_owned(), era(1)));
+    assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("status".into(), era(1)));
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();
     let (topic, msg) = subscriber.receive_any().unwrap();
     assert_eq!(topic, "status-updates");

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use experimance_common::socket::{Error as SocketError, Publisher, PullSocket, PushSocket, Role, Subscriber};
-use experimance_common::{codec, lookup_type, registered_types, DefaultPort};
+use experimance_common::{codec, lookup_type, registered_types, DefaultPort, Topic};
 use serde_json::Value;
 
 use crate::endpoint::CliEndpoint;
@@ -367,7 +367,7 @@ fn receive_loop(
     count: Option<u64>,
     idle: Option<Duration>,
     json: bool,
-    mut next: impl FnMut() -> Result<(Option<String>, Value), SocketError>,
+    mut next: impl FnMut() -> Result<(Option<Topic>, Value), SocketError>,
 ) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let colour = !json && stdout.is_terminal();

@@ -6,7 +6,7 @@ use super::builder::{exact_subscription, SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
-use crate::AnyMessage;
+use crate::{AnyMessage, Topic};
 
 /// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
 ///
@@ -59,7 +59,7 @@ impl Subscriber {
     /// # Errors
     /// [`Error::Timeout`] after the receive timeout; [`Error::Decode`] (holding the
     /// frame) when the frame is not a `P`.
-    pub fn receive<P: Payload>(&mut self) -> Result<(String, P)> {
+    pub fn receive<P: Payload>(&mut self) -> Result<(Topic, P)> {
         self.core.recv_frame(Operation::Receive, None)?;
         self.decode()
     }
@@ -68,7 +68,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub fn receive_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<(String, P)> {
+    pub fn receive_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
         self.decode()
     }
@@ -77,7 +77,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// [`Error::Decode`] when the queued frame is not a `P`.
-    pub fn try_receive<P: Payload>(&mut self) -> Result<Option<(String, P)>> {
+    pub fn try_receive<P: Payload>(&mut self) -> Result<Option<(Topic, P)>> {
         match self.core.recv_frame(Operation::Receive, Some(Duration::ZERO)) {
             Ok(()) => self.decode().map(Some),
             Err(Error::Timeout { .. }) => Ok(None),
@@ -89,7 +89,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub fn receive_any(&mut self) -> Result<(String, AnyMessage)> {
+    pub fn receive_any(&mut self) -> Result<(Topic, AnyMessage)> {
         self.receive()
     }
 
@@ -111,9 +111,9 @@ impl Subscriber {
         Ok(&self.core.frame)
     }
 
-    pub(crate) fn decode<P: Payload>(&self) -> Result<(String, P)> {
+    pub(crate) fn decode<P: Payload>(&self) -> Result<(Topic, P)> {
         let (topic, msg) = P::decode_pub(&self.core.frame)?;
-        Ok((topic.to_owned(), msg))
+        Ok((Topic::from(topic), msg))
     }
 
     /// Adds a prefix subscription.
@@ -174,7 +174,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub async fn receive_async<P: Payload>(&mut self) -> Result<(String, P)> {
+    pub async fn receive_async<P: Payload>(&mut self) -> Result<(Topic, P)> {
         self.core.recv_frame_async(Operation::Receive, None).await?;
         self.decode()
     }
@@ -184,7 +184,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(String, P)> {
+    pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
         self.core.recv_frame_async(Operation::Receive, Some(timeout)).await?;
         self.decode()
     }
@@ -193,7 +193,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub async fn receive_any_async(&mut self) -> Result<(String, AnyMessage)> {
+    pub async fn receive_any_async(&mut self) -> Result<(Topic, AnyMessage)> {
         self.receive_async().await
     }
 

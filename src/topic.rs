@@ -1,0 +1,120 @@
+//! [`Topic`]: the topic of a received message, without an allocation per message.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+
+use compact_str::CompactString;
+
+/// The topic of a received PUB frame. Reads as a `&str` (`Deref`), compares with `&str`
+/// and `String`, and stores topics of up to 24 bytes inline, so receiving does not
+/// allocate for them.
+///
+/// # Example
+/// ```
+/// use experimance_common::Topic;
+/// let topic = Topic::from("status-updates");
+/// assert_eq!(topic, "status-updates");
+/// assert!(topic.starts_with("status"));
+/// let owned: String = topic.into();
+/// assert_eq!(owned, "status-updates");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Topic(CompactString);
+
+impl Topic {
+    /// The topic as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The topic as an owned `String`.
+    pub fn into_string(self) -> String {
+        self.0.into_string()
+    }
+}
+
+impl From<&str> for Topic {
+    fn from(s: &str) -> Self {
+        Topic(CompactString::new(s))
+    }
+}
+
+impl From<String> for Topic {
+    fn from(s: String) -> Self {
+        Topic(CompactString::from(s))
+    }
+}
+
+impl From<Topic> for String {
+    fn from(t: Topic) -> Self {
+        t.into_string()
+    }
+}
+
+impl Deref for Topic {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Topic {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Topic {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Topic {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Topic {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Topic {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Topic> for str {
+    fn eq(&self, other: &Topic) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Topic> for &str {
+    fn eq(&self, other: &Topic) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Topic> for String {
+    fn eq(&self, other: &Topic) -> bool {
+        self == other.as_str()
+    }
+}
