@@ -96,7 +96,7 @@
 //! | `linger_ms` | integer (ms) | how long closing keeps delivering queued messages (1000) |
 //! | `send_hwm`, `receive_hwm` | integer (messages) | queue limits (1000) |
 //! | `conflate` | bool | keep only the latest message (false) |
-//! | `heartbeat_interval_ms` | integer (ms) | ZMTP heartbeat interval, `0` disables it (3000) |
+//! | `heartbeat_interval_ms` | integer (ms) | ZMTP heartbeat interval, `0` disables it (off; see `SocketOptions::heartbeat_interval`) |
 //! | `heartbeat_timeout_ms`, `heartbeat_ttl_ms` | integer (ms) | heartbeat reply timeout, time-to-live told to the peer |
 //! | `reconnect_interval_ms`, `reconnect_interval_max_ms` | integer (ms) | first reconnect delay (100), back-off bound |
 //! | `immediate` | bool | queue only to completed connections (true for push, false otherwise) |

@@ -627,3 +627,18 @@ fn sockets_are_send() {
     push.push(&era(2)).unwrap();
     assert_eq!(receiver.join().unwrap(), era(2));
 }
+
+#[test]
+fn documented_option_defaults() {
+    let o = experimance_common::socket::SocketOptions::default();
+    assert_eq!(
+        (o.send_timeout, o.receive_timeout),
+        (Duration::from_millis(1000), Duration::from_millis(1000))
+    );
+    assert_eq!(o.linger, experimance_common::DEFAULT_LINGER);
+    assert_eq!((o.send_hwm, o.receive_hwm), (1000, 1000));
+    // Off: libzmq's heartbeat drops a slow consumer's connection (see its docs).
+    assert_eq!(o.heartbeat_interval, None);
+    assert!(!o.conflate && !o.lossless && !o.immediate);
+    assert_eq!(o.max_message_size, None);
+}

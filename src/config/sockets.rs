@@ -444,7 +444,7 @@ macro_rules! socket_config {
             /// `conflate`: keep only the latest message. Default false.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub conflate: Option<bool>,
-            /// `heartbeat_interval_ms`: ZMTP heartbeat interval; 0 disables. Default 3000.
+            /// `heartbeat_interval_ms`: ZMTP heartbeat interval; 0 disables. Default: off.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub heartbeat_interval_ms: Option<u64>,
             /// `heartbeat_timeout_ms`: heartbeat reply timeout. Default: the interval.

@@ -220,7 +220,8 @@ impl<K, E, T> SocketBuilder<K, E, T> {
         self
     }
 
-    /// ZMTP heartbeat interval; `None` disables heartbeats. Default 3000 ms.
+    /// ZMTP heartbeat interval; `None` disables heartbeats. Default: off (see
+    /// [`SocketOptions::heartbeat_interval`] for why, and when to turn it on).
     pub fn heartbeat_interval(mut self, interval: Option<Duration>) -> Self {
         self.parts.options.heartbeat_interval = interval;
         self
