@@ -64,8 +64,8 @@ mod error;
 mod message;
 mod message_type;
 mod schemas;
-mod topic;
 pub mod socket;
+mod topic;
 mod wire_enum;
 
 pub use any::AnyMessage;
@@ -77,12 +77,15 @@ pub use message::{
 };
 pub use message_type::MessageType;
 pub use schemas::*;
-pub use topic::Topic;
 pub use socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
+pub use topic::Topic;
 pub use wire_enum::UnknownName;
 
-/// `#[derive(Message)]`: implements [`Message`] and registers the type. See
-/// [`Message`] for the attributes `#[message(type = "...")]` and `#[message(alias = "...")]`.
+/// `#[derive(Message)]`: implements [`Message`] and registers the type in the process-wide
+/// registry. Attributes on the struct: `#[message(type = "Name")]` (the wire name;
+/// default: the struct's name) and `#[message(alias = "Other")]` (repeatable; accepted on
+/// decode). Misuse (an enum, a tuple struct, a generic struct, an unknown key, an empty
+/// name or one with a space, a field named `type`) is a compile error at the token.
 pub use experimance_common_macros::Message;
 
 /// Used by the code `#[derive(Message)]` generates; not public API.
