@@ -33,6 +33,8 @@
 //! - [`codec`]: the wire format as pure functions. A PUB frame is the UTF-8 string
 //!   `"<topic> <json>"`, a PUSH frame the JSON alone.
 //! - [`DEFAULT_PORTS`], [`DEFAULT_TIMEOUT`] and the other constants.
+//! - [`config`]: TOML files with a default file and an environment override, and sockets
+//!   described in them, validated when loaded.
 //!
 //! # Map from the Python library
 //!

@@ -19,6 +19,114 @@
 //!
 //! Every operation is bounded by a timeout; closing and dropping wait at most the
 //! linger for queued messages to be delivered and never hang.
+//!
+//! # The Python guide's four snippets, in Rust
+//!
+//! Publisher and subscriber, blocking:
+//!
+//! ```
+//! use std::time::Duration;
+//! use experimance_common::socket::{Error, Publisher, Subscriber};
+//! use experimance_common::Heartbeat;
+//!
+//! // Publisher (usually in one service); here on a free port instead of tcp://*:5555.
+//! let mut publisher = Publisher::builder().bind("tcp://127.0.0.1:*")?.topic("status-updates")?.build()?;
+//! // Subscriber (usually in another service).
+//! let mut subscriber =
+//!     Subscriber::builder().connect(&publisher.endpoint())?.subscribe("status-updates").build()?;
+//! publisher.wait_for_subscribers(1, Duration::from_secs(5))?;
+//!
+//! match publisher.publish(&Heartbeat::now("example-service")) {
+//!     Ok(()) => println!("Message published successfully"),
+//!     Err(e) => println!("Publishing failed: {e}"),
+//! }
+//! match subscriber.receive::<Heartbeat>() {
+//!     Ok((topic, message)) => println!("Received message on topic {topic}: {message:?}"),
+//!     Err(Error::Timeout { .. }) => println!("No message received within timeout period"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! publisher.close()?;
+//! subscriber.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Publisher and subscriber, async (tokio):
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use std::time::Duration;
+//! use experimance_common::socket::{Error, Publisher, Subscriber};
+//! use experimance_common::Heartbeat;
+//!
+//! let mut publisher = Publisher::builder().bind("tcp://127.0.0.1:*")?.topic("status-updates")?.build()?;
+//! let mut subscriber =
+//!     Subscriber::builder().connect(&publisher.endpoint())?.subscribe("status-updates").build()?;
+//! publisher.wait_for_subscribers_async(1, Duration::from_secs(5)).await?;
+//!
+//! publisher.publish_async(&Heartbeat::now("example-service")).await?;
+//! match subscriber.receive_async::<Heartbeat>().await {
+//!     Ok((topic, message)) => println!("Received message on topic {topic}: {message:?}"),
+//!     Err(Error::Timeout { .. }) => println!("No message received within timeout period"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! publisher.close()?;
+//! subscriber.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Push and pull, blocking (a free-form task, as the Python services send):
+//!
+//! ```
+//! use std::time::Duration;
+//! use experimance_common::socket::{Error, PullSocket, PushSocket};
+//! use experimance_common::MessageType;
+//! use serde_json::{json, Value};
+//!
+//! // Push socket (distributes tasks).
+//! let mut push_socket = PushSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
+//! // Pull socket (receives tasks).
+//! let mut pull_socket = PullSocket::builder().connect(&push_socket.endpoint())?.build()?;
+//! push_socket.wait_connected(Duration::from_secs(5))?;
+//!
+//! let task = json!({"type": MessageType::RENDER_REQUEST, "id": "task-123", "parameters": {"resolution": [800, 600]}});
+//! push_socket.push(&task)?;
+//! match pull_socket.pull::<Value>() {
+//!     Ok(task) => println!("Received task: {task}"),
+//!     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! push_socket.close()?;
+//! pull_socket.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Push and pull, async (tokio):
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use std::time::Duration;
+//! use experimance_common::socket::{PullSocket, PushSocket};
+//! use experimance_common::MessageType;
+//! use serde_json::{json, Value};
+//!
+//! let mut push_socket = PushSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
+//! let mut pull_socket = PullSocket::builder().connect(&push_socket.endpoint())?.build()?;
+//! push_socket.wait_connected_async(Duration::from_secs(5)).await?;
+//!
+//! let task = json!({"type": MessageType::RENDER_REQUEST, "id": "task-123", "parameters": {"resolution": [800, 600]}});
+//! push_socket.push_async(&task).await?;
+//! let received: Value = pull_socket.pull_async().await?;
+//! assert_eq!(received, task);
+//! push_socket.close()?;
+//! pull_socket.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[cfg(feature = "tokio")]
 pub(crate) mod asyncio;
