@@ -541,11 +541,7 @@ impl Tx {
             Tx::Pub(p) => {
                 p.wait_for_subscribers_async(1, WAIT).await.expect("the Python subscriber subscribes");
             }
-            // Push sockets have no async wait_connected: block this worker thread (tokio moves
-            // its other tasks elsewhere meanwhile).
-            Tx::Push(p) => {
-                tokio::task::block_in_place(|| p.wait_connected(WAIT)).expect("the Python puller connects")
-            }
+            Tx::Push(p) => p.wait_connected_async(WAIT).await.expect("the Python puller connects"),
         }
     }
 
