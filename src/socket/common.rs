@@ -50,6 +50,10 @@ macro_rules! common_socket_methods {
             /// the linger (a receiving socket has nothing to deliver and closes at once);
             /// it never hangs. `Drop` does the same without reporting.
             ///
+            /// It waits on the calling thread, at most the linger plus 500 ms; in async
+            /// code that is a bounded block of the executor thread (move the socket into
+            /// `tokio::task::spawn_blocking` to close it off the executor).
+            ///
             /// # Errors
             /// [`Error::LingerExpired`](crate::socket::Error::LingerExpired) when messages
             /// were still queued when the linger passed.
