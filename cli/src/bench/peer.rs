@@ -305,31 +305,44 @@ fn pull_async(args: &PeerArgs) -> Result<Value, Failure> {
 }
 
 fn pull_baseline(args: &PeerArgs) -> Result<Value, Failure> {
+    baseline_receiver(args, zmq::PULL, None, |frame| {
+        black_box(base_decode(frame)?);
+        Ok(())
+    })
+}
+
+/// A baseline receiver: binds a raw `kind` socket (subscribed to `subscription`),
+/// reports its endpoint, and counts frames, each handed to `decode`.
+fn baseline_receiver(
+    args: &PeerArgs,
+    kind: zmq::SocketType,
+    subscription: Option<&[u8]>,
+    mut decode: impl FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<Value, Failure> {
     let counter = Counter::new(args);
     let ctx = zmq::Context::new();
-    let sock = ctx.socket(zmq::PULL).map_err(zmq_failure("socket"))?;
+    let sock = ctx.socket(kind).map_err(zmq_failure("socket"))?;
     sock.set_linger(0).map_err(zmq_failure("linger"))?;
+    if let Some(subscription) = subscription {
+        sock.set_subscribe(subscription).map_err(zmq_failure("subscribe"))?;
+    }
     sock.bind(BIND).map_err(zmq_failure("bind"))?;
     let ep = sock.get_last_endpoint().map_err(zmq_failure("endpoint"))?.unwrap_or_default();
     ready(&[ep])?;
     let idle = millis(counter.idle.min(STALL));
     let mut frame = zmq::Message::new();
     sock.set_rcvtimeo(millis(READY)).map_err(zmq_failure("rcvtimeo"))?;
-    let result = counter.run(|first| {
+    counter.run(|first| {
         let r = sock.recv(&mut frame, 0);
         if first {
             sock.set_rcvtimeo(idle).map_err(zmq_failure("rcvtimeo"))?;
         }
         match r {
-            Ok(()) => {
-                black_box(base_decode(&frame)?);
-                Ok(true)
-            }
+            Ok(()) => decode(&frame).map(|()| true),
             Err(zmq::Error::EAGAIN) => Ok(false),
             Err(e) => Err(zmq_failure("recv")(e)),
         }
-    })?;
-    Ok(result)
+    })
 }
 
 fn push_library(args: &PeerArgs) -> Result<Value, Failure> {
@@ -415,38 +428,16 @@ fn sub_library(args: &PeerArgs) -> Result<Value, Failure> {
 }
 
 fn sub_baseline(args: &PeerArgs) -> Result<Value, Failure> {
-    let counter = Counter::new(args);
-    let ctx = zmq::Context::new();
-    let sock = ctx.socket(zmq::SUB).map_err(zmq_failure("socket"))?;
-    sock.set_linger(0).map_err(zmq_failure("linger"))?;
     let mut subscription = TOPIC.as_bytes().to_vec();
     subscription.push(b' ');
-    sock.set_subscribe(&subscription).map_err(zmq_failure("subscribe"))?;
-    sock.bind(BIND).map_err(zmq_failure("bind"))?;
-    let ep = sock.get_last_endpoint().map_err(zmq_failure("endpoint"))?.unwrap_or_default();
-    ready(&[ep])?;
-    let idle = millis(counter.idle.min(STALL));
-    let mut frame = zmq::Message::new();
-    sock.set_rcvtimeo(millis(READY)).map_err(zmq_failure("rcvtimeo"))?;
-    let result = counter.run(|first| {
-        let r = sock.recv(&mut frame, 0);
-        if first {
-            sock.set_rcvtimeo(idle).map_err(zmq_failure("rcvtimeo"))?;
-        }
-        match r {
-            Ok(()) => {
-                let space = frame.iter().position(|&b| b == b' ').unwrap_or(0);
-                let topic = std::str::from_utf8(&frame[..space])
-                    .map_err(|e| Failure::Runtime(format!("baseline topic: {e}")))?;
-                let m = base_decode(&frame[space + 1..])?;
-                black_box((topic, m));
-                Ok(true)
-            }
-            Err(zmq::Error::EAGAIN) => Ok(false),
-            Err(e) => Err(zmq_failure("recv")(e)),
-        }
-    })?;
-    Ok(result)
+    baseline_receiver(args, zmq::SUB, Some(&subscription), |frame| {
+        let space = frame.iter().position(|&b| b == b' ').unwrap_or(0);
+        let topic = std::str::from_utf8(&frame[..space])
+            .map_err(|e| Failure::Runtime(format!("baseline topic: {e}")))?;
+        let m = base_decode(&frame[space + 1..])?;
+        black_box((topic, m));
+        Ok(())
+    })
 }
 
 fn pub_library(args: &PeerArgs) -> Result<Value, Failure> {
