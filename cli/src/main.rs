@@ -45,15 +45,8 @@ enum Command {
         /// Match the topics exactly instead of by prefix.
         #[arg(long)]
         exact: bool,
-        /// Exit 0 after this many messages.
-        #[arg(short = 'n', long)]
-        count: Option<u64>,
-        /// Exit with code 3 when no message arrives for this many seconds.
-        #[arg(long, value_name = "SECS")]
-        timeout: Option<f64>,
-        /// One JSON object per line: {"topic", "type", "message"} (or {"topic", "error", "raw"}).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        receive: ReceiveArgs,
     },
     /// Publish JSON objects (an argument, or one per line from stdin with `-`).
     Publish {
@@ -82,15 +75,8 @@ enum Command {
     Pull {
         /// Endpoint of the pusher (default role: connect).
         endpoint: String,
-        /// Exit 0 after this many messages.
-        #[arg(short = 'n', long)]
-        count: Option<u64>,
-        /// Exit with code 3 when no message arrives for this many seconds.
-        #[arg(long, value_name = "SECS")]
-        timeout: Option<f64>,
-        /// One JSON object per line: {"type", "message"} (or {"error", "raw"}).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        receive: ReceiveArgs,
     },
     /// List every registered message type with its fields.
     Types {
@@ -126,6 +112,20 @@ enum Command {
     /// One side of a benchmark trial (started by `exbus bench`).
     #[command(hide = true)]
     BenchPeer(bench::PeerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReceiveArgs {
+    /// Exit 0 after this many messages.
+    #[arg(short = 'n', long)]
+    count: Option<u64>,
+    /// Exit with code 3 when no message arrives for this many seconds.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// One JSON object per line: {"topic", "type", "message"} (or {"topic", "error",
+    /// "raw"}); no "topic" for pull.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -191,25 +191,22 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Listen { endpoint, topics, exact, count, timeout, json } => {
+        Command::Listen { endpoint, topics, exact, receive } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
             let mut sub = subscriber(&ep, &topics, exact)?;
             if ep.role == Role::Bind {
                 eprintln!("exbus: listening on {}", sub.endpoint());
             }
-            let idle = seconds(timeout)?;
-            receive_loop(count, idle, json, || match idle {
-                Some(t) => sub.receive_timeout::<Value>(t).map(|(topic, v)| (Some(topic), v)),
-                None => loop {
-                    match sub.receive::<Value>() {
-                        Err(SocketError::Timeout { .. }) => continue,
-                        other => break other.map(|(topic, v)| (Some(topic), v)),
-                    }
-                },
+            receive_loop(&receive, |t| {
+                match t {
+                    Some(t) => sub.receive_timeout::<Value>(t),
+                    None => sub.receive::<Value>(),
+                }
+                .map(|(topic, v)| (Some(topic), v))
             })?;
             sub.close().map_err(Failure::from)
         }
-        Command::Pull { endpoint, count, timeout, json } => {
+        Command::Pull { endpoint, receive } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
             let mut pull = match ep.role {
                 Role::Bind => PullSocket::builder().bind(&ep.endpoint)?.build()?,
@@ -218,15 +215,12 @@ fn run(command: Command) -> Result<(), Failure> {
             if ep.role == Role::Bind {
                 eprintln!("exbus: pulling on {}", pull.endpoint());
             }
-            let idle = seconds(timeout)?;
-            receive_loop(count, idle, json, || match idle {
-                Some(t) => pull.pull_timeout::<Value>(t).map(|v| (None, v)),
-                None => loop {
-                    match pull.pull::<Value>() {
-                        Err(SocketError::Timeout { .. }) => continue,
-                        other => break other.map(|v| (None, v)),
-                    }
-                },
+            receive_loop(&receive, |t| {
+                match t {
+                    Some(t) => pull.pull_timeout::<Value>(t),
+                    None => pull.pull::<Value>(),
+                }
+                .map(|v| (None, v))
             })?;
             pull.close().map_err(Failure::from)
         }
@@ -364,21 +358,23 @@ fn subscriber(ep: &CliEndpoint, topics: &[String], exact: bool) -> Result<Subscr
 
 /// Receives and prints until `count` messages or the idle timeout.
 fn receive_loop(
-    count: Option<u64>,
-    idle: Option<Duration>,
-    json: bool,
-    mut next: impl FnMut() -> Result<(Option<Topic>, Value), SocketError>,
+    args: &ReceiveArgs,
+    mut next: impl FnMut(Option<Duration>) -> Result<(Option<Topic>, Value), SocketError>,
 ) -> Result<(), Failure> {
+    let (count, json) = (args.count, args.json);
+    let idle = seconds(args.timeout)?;
     let stdout = std::io::stdout();
     let colour = !json && stdout.is_terminal();
     let mut out = stdout.lock();
     let mut received = 0u64;
     while count.is_none_or(|n| received < n) {
-        let line = match next() {
+        let line = match next(idle) {
             Ok((topic, value)) => output::message(topic.as_deref(), &value, json, colour),
             Err(SocketError::Decode(e)) => output::undecodable(&e, json, colour),
+            // Without --timeout, wait on: the socket's own timeout only bounds each call.
+            Err(SocketError::Timeout { .. }) if idle.is_none() => continue,
             Err(SocketError::Timeout { .. }) => {
-                let after = idle.unwrap_or_default().as_secs_f64();
+                let after = args.timeout.unwrap_or_default();
                 return Err(Failure::Timeout(format!("no message for {after} s ({received} received)")));
             }
             Err(e) => return Err(e.into()),
