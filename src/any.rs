@@ -63,6 +63,38 @@ macro_rules! any_message {
                 }
             }
 
+            /// Takes the message as `M`, whether it is a built-in variant or a registered
+            /// type.
+            ///
+            /// # Errors
+            /// The message itself, unchanged, when it is not an `M`.
+            ///
+            /// # Example
+            /// ```
+            /// use experimance_common::{AnyMessage, EraChanged, IdleStatus};
+            /// let msg = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": false}"#)?;
+            /// let msg = msg.downcast::<EraChanged>().unwrap_err(); // given back as it was
+/// assert!(matches!(msg, AnyMessage::IdleStatus(_)));
+            /// assert_eq!(msg.downcast::<IdleStatus>().unwrap(), IdleStatus { status: false });
+            /// # Ok::<(), experimance_common::DecodeError>(())
+            /// ```
+            pub fn downcast<M: Message>(self) -> Result<M, AnyMessage> {
+                match self {
+                    $(AnyMessage::$variant(m) => {
+                        if ::std::any::TypeId::of::<M>() != ::std::any::TypeId::of::<$variant>() {
+                            return Err(AnyMessage::$variant(m));
+                        }
+                        let mut slot = Some(m);
+                        match (&mut slot as &mut dyn ::std::any::Any).downcast_mut::<Option<M>>().and_then(Option::take) {
+                            Some(m) => Ok(m),
+                            None => unreachable!("the type was checked just above"),
+                        }
+                    })*
+                    AnyMessage::Registered(m) => m.downcast::<M>().map_err(AnyMessage::Registered),
+                    AnyMessage::Unknown(v) => Err(AnyMessage::Unknown(v)),
+                }
+            }
+
             /// Writes the message's JSON (with its `"type"`) after what `buf` holds.
             pub(crate) fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
                 match self {
@@ -148,42 +180,5 @@ impl AnyMessage {
                 }
             }
         }
-    }
-
-    /// Takes the message as `M`, whether it is a built-in variant or a registered type.
-    ///
-    /// # Errors
-    /// The message itself when it is not an `M`.
-    ///
-    /// # Example
-    /// ```
-    /// use experimance_common::{AnyMessage, IdleStatus};
-    /// let msg = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": false}"#)?;
-    /// assert_eq!(msg.downcast::<IdleStatus>().unwrap(), IdleStatus { status: false });
-    /// # Ok::<(), experimance_common::DecodeError>(())
-    /// ```
-    pub fn downcast<M: Message>(self) -> Result<M, AnyMessage> {
-        let boxed: Box<dyn DynMessage> = match self {
-            AnyMessage::Registered(m) => m,
-            AnyMessage::Unknown(v) => return Err(AnyMessage::Unknown(v)),
-            other => other.into_dyn()?,
-        };
-        boxed.downcast::<M>().map_err(AnyMessage::Registered)
-    }
-
-    fn into_dyn(self) -> Result<Box<dyn DynMessage>, AnyMessage> {
-        Ok(match self {
-            AnyMessage::EraChanged(m) => Box::new(m),
-            AnyMessage::RenderRequest(m) => Box::new(m),
-            AnyMessage::IdleStatus(m) => Box::new(m),
-            AnyMessage::ImageReady(m) => Box::new(m),
-            AnyMessage::TransitionReady(m) => Box::new(m),
-            AnyMessage::LoopReady(m) => Box::new(m),
-            AnyMessage::AgentControlEvent(m) => Box::new(m),
-            AnyMessage::TransitionRequest(m) => Box::new(m),
-            AnyMessage::LoopRequest(m) => Box::new(m),
-            AnyMessage::Heartbeat(m) => Box::new(m),
-            other => return Err(other),
-        })
     }
 }

@@ -219,7 +219,8 @@ pub(crate) struct Core {
     pub(crate) async_fd: Option<tokio::io::unix::AsyncFd<super::asyncio::ZmqFd>>,
 }
 
-fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
+/// Maps a libzmq option result to [`Error::SetOption`] naming the option.
+pub(crate) fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
     r.map(|_| ()).map_err(|source| Error::SetOption { option, source })
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::builder::{exact_subscription, SocketBuilder, SocketKind};
-use super::core::{Core, Parts};
+use super::core::{set, Core, Parts};
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
 use crate::{AnyMessage, Topic};
@@ -121,10 +121,7 @@ impl Subscriber {
     /// # Errors
     /// [`Error::SetOption`] if libzmq refuses it.
     pub fn subscribe(&mut self, prefix: &str) -> Result<()> {
-        self.core
-            .socket()
-            .set_subscribe(prefix.as_bytes())
-            .map_err(|source| Error::SetOption { option: "ZMQ_SUBSCRIBE", source })
+        set("ZMQ_SUBSCRIBE", self.core.socket().set_subscribe(prefix.as_bytes()))
     }
 
     /// Adds an exact-topic subscription.
@@ -133,10 +130,7 @@ impl Subscriber {
     /// [`Error::Encode`] for a topic with a space; [`Error::SetOption`].
     pub fn subscribe_exact(&mut self, topic: &str) -> Result<()> {
         crate::codec::validate_topic(topic).map_err(crate::EncodeError::from)?;
-        self.core
-            .socket()
-            .set_subscribe(&exact_subscription(topic))
-            .map_err(|source| Error::SetOption { option: "ZMQ_SUBSCRIBE", source })
+        set("ZMQ_SUBSCRIBE", self.core.socket().set_subscribe(&exact_subscription(topic)))
     }
 
     /// Removes a prefix subscription made with [`subscribe`](Self::subscribe) (or
@@ -145,10 +139,7 @@ impl Subscriber {
     /// # Errors
     /// [`Error::SetOption`] if libzmq refuses it.
     pub fn unsubscribe(&mut self, prefix: &str) -> Result<()> {
-        self.core
-            .socket()
-            .set_unsubscribe(prefix.as_bytes())
-            .map_err(|source| Error::SetOption { option: "ZMQ_UNSUBSCRIBE", source })
+        set("ZMQ_UNSUBSCRIBE", self.core.socket().set_unsubscribe(prefix.as_bytes()))
     }
 
     /// Removes an exact-topic subscription.
@@ -156,10 +147,7 @@ impl Subscriber {
     /// # Errors
     /// [`Error::SetOption`] if libzmq refuses it.
     pub fn unsubscribe_exact(&mut self, topic: &str) -> Result<()> {
-        self.core
-            .socket()
-            .set_unsubscribe(&exact_subscription(topic))
-            .map_err(|source| Error::SetOption { option: "ZMQ_UNSUBSCRIBE", source })
+        set("ZMQ_UNSUBSCRIBE", self.core.socket().set_unsubscribe(&exact_subscription(topic)))
     }
 }
 
