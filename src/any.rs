@@ -74,7 +74,7 @@ macro_rules! any_message {
             /// use experimance_common::{AnyMessage, EraChanged, IdleStatus};
             /// let msg = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": false}"#)?;
             /// let msg = msg.downcast::<EraChanged>().unwrap_err(); // given back as it was
-/// assert!(matches!(msg, AnyMessage::IdleStatus(_)));
+            /// assert!(matches!(msg, AnyMessage::IdleStatus(_)));
             /// assert_eq!(msg.downcast::<IdleStatus>().unwrap(), IdleStatus { status: false });
             /// # Ok::<(), experimance_common::DecodeError>(())
             /// ```
