@@ -324,6 +324,11 @@ pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, DecodeErrorKin
 /// checked in place, and the rest is parsed by `M`'s own deserializer from a stack copy
 /// with the tag cut out, so no key goes through the tag filter. `None` (or an error)
 /// sends the document down the general path.
+///
+/// A second `"type"` member later in such a document (invalid input: JSON objects have
+/// unique keys) is not checked here; the struct ignores it as an unknown field, and
+/// `Heartbeat` drops it rather than keep it as an extra field. Scanning every document
+/// for it would cost most of what this path saves.
 fn decode_tag_first<M: Message>(json: &[u8]) -> Option<Result<M, DecodeErrorKind>> {
     const MAX: usize = 512;
     fn skip_ws(b: &[u8]) -> &[u8] {
