@@ -100,7 +100,7 @@
 //! | `heartbeat_timeout_ms`, `heartbeat_ttl_ms` | integer (ms) | heartbeat reply timeout, time-to-live told to the peer |
 //! | `reconnect_interval_ms`, `reconnect_interval_max_ms` | integer (ms) | first reconnect delay (100), back-off bound |
 //! | `immediate` | bool | queue only to completed connections (true for push, false otherwise) |
-//! | `max_message_size` | integer (bytes) | disconnect a peer sending more |
+//! | `max_message_size` | integer (bytes) | disconnect a peer sending more (default 16 MiB) |
 //!
 //! Durations are whole milliseconds, in keys ending in `_ms`.
 

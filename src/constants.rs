@@ -131,5 +131,10 @@ pub const DEFAULT_RETRY_ATTEMPTS: u32 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// `ZMQ_HEARTBEAT_IVL` the installation's design asks for on long-running connections.
 pub const ZMQ_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(3000);
+/// The largest frame a socket accepts by default (16 MiB). The bus's largest messages
+/// are base64 images of about 1 MB (the Python services switch to file URIs above
+/// 1 MB); a larger frame is refused the way libzmq refuses it: the connection that sent
+/// it is dropped as soon as its size header arrives, before any of it is buffered.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 16 * 1024 * 1024;
 /// How long `close()` and `Drop` wait to deliver queued messages before giving up.
 pub const DEFAULT_LINGER: Duration = Duration::from_millis(1000);

@@ -640,5 +640,7 @@ fn documented_option_defaults() {
     // Off: libzmq's heartbeat drops a slow consumer's connection (see its docs).
     assert_eq!(o.heartbeat_interval, None);
     assert!(!o.conflate && !o.lossless && !o.immediate);
-    assert_eq!(o.max_message_size, None);
+    // 16 MiB: a hostile frame cannot make a receiver allocate more.
+    assert_eq!(o.max_message_size, Some(16 * 1024 * 1024));
+    assert_eq!(o.max_message_size, Some(experimance_common::DEFAULT_MAX_MESSAGE_SIZE));
 }

@@ -463,7 +463,7 @@ macro_rules! socket_config {
             /// sockets, false otherwise.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub immediate: Option<bool>,
-            /// `max_message_size`: disconnect a peer that sends more bytes. Default: no limit.
+            /// `max_message_size`: disconnect a peer that sends more bytes. Default: 16 MiB.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub max_message_size: Option<u64>,
         }

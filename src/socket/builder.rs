@@ -257,9 +257,18 @@ impl<K, E, T> SocketBuilder<K, E, T> {
         self
     }
 
-    /// Disconnect a peer that sends a larger message. Default: no limit.
+    /// Disconnect a peer that sends a message larger than `bytes`. Default:
+    /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE) (16 MiB); see
+    /// [`SocketOptions::max_message_size`] for the memory this bounds.
     pub fn max_message_size(mut self, bytes: u64) -> Self {
         self.parts.options.max_message_size = Some(bytes);
+        self
+    }
+
+    /// Accept messages of any size (no `ZMQ_MAXMSGSIZE`), for a trusted peer that sends
+    /// frames above [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE).
+    pub fn unlimited_message_size(mut self) -> Self {
+        self.parts.options.max_message_size = None;
         self
     }
 

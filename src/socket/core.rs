@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::endpoint::{connectable, Endpoint, Role, Transport};
 use super::error::{Error, Operation, Result};
-use super::options::{millis, SocketOptions};
+use super::options::{clamp, deadline, millis, SocketOptions};
 
 /// The ZeroMQ context shared by every socket that was not given one: one I/O thread for
 /// the process, and `inproc://` works between all its sockets.
@@ -45,6 +45,15 @@ impl std::fmt::Debug for Parts {
             .finish()
     }
 }
+
+/// A received frame larger than this is released as soon as it has been decoded: libzmq
+/// allocates every large frame anew, so keeping it buys nothing, and one hostile or huge
+/// message would otherwise stay resident until the next one arrives.
+const RELEASE_FRAME_ABOVE: usize = 64 * 1024;
+
+/// The largest send buffer kept between sends (4 MiB): big enough for the bus's largest
+/// messages (about 1 MB images), so only an unusually large one costs an allocation.
+const KEEP_SEND_BUFFER: usize = 4 * 1024 * 1024;
 
 /// How long `close` waits for libzmq to report the socket gone, beyond the linger.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -214,7 +223,7 @@ pub(crate) struct Core {
     applied_receive_timeout: i32,
     closed: bool,
     // Keeps a caller-provided context alive as long as the socket.
-    _context: zmq::Context,
+    context: zmq::Context,
     #[cfg(feature = "tokio")]
     pub(crate) async_fd: Option<tokio::io::unix::AsyncFd<super::asyncio::ZmqFd>>,
 }
@@ -273,7 +282,7 @@ impl Core {
                 // Stop the monitor while the socket is alive, so libzmq never has an
                 // event to send to a reader that is gone (see `impl Drop for Monitor`).
                 stop_monitor(&mut socket);
-                monitor.wait_until(Instant::now() + STOP_WAIT, |m| m.stopped);
+                monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
                 return Err(e);
             }
         };
@@ -295,7 +304,7 @@ impl Core {
             frame: zmq::Message::new(),
             buf: Vec::with_capacity(256),
             closed: false,
-            _context: context,
+            context,
             #[cfg(feature = "tokio")]
             async_fd: None,
         })
@@ -314,7 +323,30 @@ impl Core {
     #[cfg(feature = "tokio")]
     /// One non-blocking send of `self.buf`.
     pub(crate) fn send_nowait(&mut self) -> zmq::Result<()> {
+        self.before_send();
         self.socket.send(&self.buf[..], zmq::DONTWAIT)
+    }
+
+    /// libzmq looks at a socket's pending commands at most once a millisecond when it
+    /// sends, so an inproc socket would write into the queue of a peer that was closed
+    /// a moment ago (and lose the message, where tcp would time out). Reading
+    /// `ZMQ_EVENTS` processes them now. Inproc sockets only: over tcp and ipc a closed
+    /// peer is noticed by the I/O thread.
+    fn before_send(&mut self) {
+        if self.inproc {
+            let _ = self.socket.get_events();
+        }
+    }
+
+    /// Releases what one big message left behind: the received frame once it has been
+    /// decoded, and a send buffer grown past [`KEEP_SEND_BUFFER`].
+    pub(crate) fn release_large_buffers(&mut self) {
+        if self.frame.len() > RELEASE_FRAME_ABOVE {
+            self.frame = zmq::Message::new();
+        }
+        if self.buf.capacity() > KEEP_SEND_BUFFER {
+            self.buf = Vec::new();
+        }
     }
 
     pub(crate) fn endpoints(&self) -> &[String] {
@@ -354,7 +386,10 @@ impl Core {
             self.apply_send_timeout(t)?;
             0
         };
-        match self.socket.send(&self.buf[..], flags) {
+        self.before_send();
+        let sent = self.socket.send(&self.buf[..], flags);
+        self.release_large_buffers();
+        match sent {
             Ok(()) => Ok(()),
             Err(zmq::Error::EAGAIN) => {
                 self.monitor.drain();
@@ -420,8 +455,7 @@ impl Core {
             // established synchronously by bind/connect.
             return Ok(n.max(self.monitor.peers()));
         }
-        let deadline = Instant::now() + timeout;
-        if self.monitor.wait_until(deadline, |m| m.peers() >= n) {
+        if self.monitor.wait_until(deadline(Instant::now(), timeout), |m| m.peers() >= n) {
             // libzmq attaches a new connection to the socket only when the socket next
             // processes its commands, and a bound subscriber sends its subscriptions only
             // then: reading ZMQ_EVENTS does that now, so a publisher waiting for them
@@ -440,6 +474,13 @@ impl Core {
 
     /// Closes the socket: libzmq keeps delivering queued messages for up to the linger,
     /// and reports the socket gone on the monitor once it has; this waits for that.
+    ///
+    /// libzmq destroys a socket as soon as its queues are empty, and only when its
+    /// linger timer fires with messages still queued does it drop them: so the socket
+    /// going away before the linger means nothing was dropped. A sending socket is
+    /// given a linger of at least [`CLOSE_PROBE`], long enough that an empty socket's
+    /// close is never mistaken for the timer, so even a linger of 0 reports dropped
+    /// messages (it delivers for up to [`CLOSE_PROBE`] instead of dropping at once).
     pub(crate) fn finish(&mut self) -> Result<()> {
         if self.closed {
             return Ok(());
@@ -450,10 +491,8 @@ impl Core {
         // A receiving socket has only its own subscriptions queued outwards: nothing a
         // peer is waiting for, so it closes at once instead of lingering for an absent
         // publisher.
-        let linger = if self.sends { self.options.linger } else { Duration::ZERO };
-        if !self.sends {
-            let _ = self.socket.set_linger(0);
-        }
+        let linger = if self.sends { clamp(self.options.linger).max(CLOSE_PROBE) } else { Duration::ZERO };
+        let _ = self.socket.set_linger(millis(linger));
         let inproc_only =
             !self.endpoints.is_empty() && self.endpoints.iter().all(|e| e.starts_with("inproc://"));
         if inproc_only {
@@ -462,7 +501,7 @@ impl Core {
             // when the peer next uses its own socket, which may be never. So do not wait
             // for that: stop the monitor now, while the socket is alive.
             stop_monitor(&mut self.socket);
-            self.monitor.wait_until(Instant::now() + STOP_WAIT, |m| m.stopped);
+            self.monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
         }
         // Before the close, so that libzmq's linger timer starts after it.
         let started = Instant::now();
@@ -470,18 +509,37 @@ impl Core {
         let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
         drop(socket);
         if inproc_only {
+            // The close is carried out by the context's reaper thread; once it has, the
+            // inproc peers have been told that this socket's queues are gone, and their
+            // next send fails instead of writing into a queue nobody reads.
+            reaper_barrier(&self.context);
             return Ok(());
         }
-        let stopped = self.monitor.wait_until(started + linger + CLOSE_GRACE, |m| m.stopped);
+        let stopped = self.monitor.wait_until(deadline(started, linger + CLOSE_GRACE), |m| m.stopped);
         // libzmq's timers run on a coarse millisecond clock and fire up to about a
         // millisecond before the linger has passed on ours: a close that ends that near
         // the linger is one whose linger expired (with messages still queued).
         if stopped && (linger.is_zero() || started.elapsed() + LINGER_CLOCK_SLACK < linger) {
             Ok(())
         } else {
-            Err(Error::LingerExpired { linger })
+            Err(Error::LingerExpired { linger: self.options.linger })
         }
     }
+}
+
+/// The shortest linger a sending socket closes with (see [`Core::finish`]): far above
+/// the time libzmq takes to destroy a socket whose queues are empty (well under a
+/// millisecond), so the two outcomes cannot be confused on a busy machine.
+pub(crate) const CLOSE_PROBE: Duration = Duration::from_millis(50);
+
+/// Returns once the context's reaper thread has carried out every close made on this
+/// thread before the call: the reaper handles closes in order, and a probe socket
+/// closed now is destroyed (and reports it on its monitor) only after them.
+fn reaper_barrier(ctx: &zmq::Context) {
+    let Ok(probe) = ctx.socket(zmq::PAIR) else { return };
+    let Ok(mut monitor) = Monitor::start(ctx, &probe) else { return };
+    drop(probe);
+    monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
 }
 
 impl Drop for Core {

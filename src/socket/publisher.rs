@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use super::builder::{exact_subscription, SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
+use super::options::deadline;
 use crate::codec::Payload;
 
 /// Publishes messages to every matching subscriber (Python's `ZmqPublisher`).
@@ -178,7 +179,7 @@ impl Publisher {
     /// # Errors
     /// [`Error::Timeout`] when fewer than `n` subscribed within `timeout`.
     pub fn wait_for_subscribers_to(&mut self, topic: &str, n: usize, timeout: Duration) -> Result<usize> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline(Instant::now(), timeout);
         self.read_subscriptions(Duration::ZERO)?;
         loop {
             let count = self.count_matching(topic);
@@ -235,7 +236,7 @@ impl Publisher {
     /// # Errors
     /// [`Error::Timeout`] when fewer than `n` subscribed within `timeout`.
     pub async fn wait_for_subscribers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = deadline(tokio::time::Instant::now(), timeout);
         let topic = self.topic.clone();
         loop {
             self.read_subscriptions(Duration::ZERO)?;

@@ -53,7 +53,7 @@ impl PullSocket {
     /// frame) when it is not a `P`.
     pub fn pull<P: Payload>(&mut self) -> Result<P> {
         self.core.recv_frame(Operation::Pull, None)?;
-        Ok(P::decode_push(&self.core.frame)?)
+        self.decode()
     }
 
     /// Pulls the next message, waiting at most `timeout`.
@@ -62,7 +62,7 @@ impl PullSocket {
     /// As [`pull`](Self::pull).
     pub fn pull_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
         self.core.recv_frame(Operation::Pull, Some(timeout))?;
-        Ok(P::decode_push(&self.core.frame)?)
+        self.decode()
     }
 
     /// Pulls a message if one is queued; never waits.
@@ -71,7 +71,7 @@ impl PullSocket {
     /// [`Error::Decode`] when the queued frame is not a `P`.
     pub fn try_pull<P: Payload>(&mut self) -> Result<Option<P>> {
         match self.core.recv_frame(Operation::Pull, Some(Duration::ZERO)) {
-            Ok(()) => Ok(Some(P::decode_push(&self.core.frame)?)),
+            Ok(()) => self.decode().map(Some),
             Err(Error::Timeout { .. }) => Ok(None),
             Err(e) => Err(e),
         }
@@ -83,6 +83,12 @@ impl PullSocket {
     /// As [`pull`](Self::pull).
     pub fn pull_any(&mut self) -> Result<AnyMessage> {
         self.pull()
+    }
+
+    fn decode<P: Payload>(&mut self) -> Result<P> {
+        let decoded = P::decode_push(&self.core.frame);
+        self.core.release_large_buffers();
+        Ok(decoded?)
     }
 
     /// Pulls the next frame as it came.
@@ -107,7 +113,7 @@ impl PullSocket {
     /// As [`pull`](Self::pull).
     pub async fn pull_async<P: Payload>(&mut self) -> Result<P> {
         self.core.recv_frame_async(Operation::Pull, None).await?;
-        Ok(P::decode_push(&self.core.frame)?)
+        self.decode()
     }
 
     /// Pulls the next message within `timeout`, without blocking the executor. Cancel
@@ -117,7 +123,7 @@ impl PullSocket {
     /// As [`pull`](Self::pull).
     pub async fn pull_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
         self.core.recv_frame_async(Operation::Pull, Some(timeout)).await?;
-        Ok(P::decode_push(&self.core.frame)?)
+        self.decode()
     }
 
     /// Pulls the next message of any type without blocking the executor. Cancel safe.

@@ -111,9 +111,10 @@ impl Subscriber {
         Ok(&self.core.frame)
     }
 
-    pub(crate) fn decode<P: Payload>(&self) -> Result<(Topic, P)> {
-        let (topic, msg) = P::decode_pub(&self.core.frame)?;
-        Ok((Topic::from(topic), msg))
+    pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
+        let decoded = P::decode_pub(&self.core.frame).map(|(topic, msg)| (Topic::from(topic), msg));
+        self.core.release_large_buffers();
+        Ok(decoded?)
     }
 
     /// Adds a prefix subscription.
