@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::core::Core;
 use super::error::{Error, Operation, Result};
+use super::options::{clamp, deadline};
 
 /// libzmq's `ZMQ_FD`, owned by the socket (so it is never closed here), with the runtime
 /// whose reactor it is registered with.
@@ -75,28 +76,86 @@ impl Core {
         }
     }
 
+    /// Waits for the next command to reach the socket (a new edge on `ZMQ_FD`: a peer
+    /// read, wrote, came or went) or until `until`, whichever is first. Used when
+    /// `ZMQ_EVENTS` said "ready" but the operation still could not proceed, so that
+    /// waiting on readiness again would return at once.
+    async fn next_command(&mut self, op: Operation, until: Instant) -> Result<()> {
+        self.registered(op)?;
+        let Core { async_fd, .. } = &*self;
+        let Some(afd) = async_fd.as_ref() else { return Ok(()) };
+        if let Ok(Ok(mut guard)) = tokio::time::timeout_at(until, afd.readable()).await {
+            // Forget the readiness already seen; only a new edge (or the timer) ends
+            // the wait below.
+            let _ = self.socket().get_events();
+            guard.clear_ready();
+            let _ = tokio::time::timeout_at(until, afd.readable()).await;
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt` (one non-blocking libzmq call) until it succeeds, fails for a
+    /// reason other than `EAGAIN`, or `timeout` passes; between attempts it waits
+    /// without blocking the executor.
+    ///
+    /// Every turn of the loop checks the deadline, and every wait really waits: on
+    /// readiness (`want` in `ZMQ_EVENTS`) first, and when readiness was reported but
+    /// the operation still would block (an XPUB socket with `ZMQ_XPUB_NODROP` reports
+    /// POLLOUT while a subscriber's queue is full), on the next command or a timer
+    /// that backs off from 1 ms to 32 ms. So it never spins, and a surrounding
+    /// `tokio::time::timeout` or `select!` can always cancel it.
+    async fn retry<T>(
+        &mut self,
+        op: Operation,
+        want: zmq::PollEvents,
+        timeout: Duration,
+        mut attempt: impl FnMut(&mut Core) -> zmq::Result<T>,
+    ) -> Result<T> {
+        const FIRST_PAUSE: Duration = Duration::from_millis(1);
+        const LONGEST_PAUSE: Duration = Duration::from_millis(32);
+        tokio::task::coop::consume_budget().await;
+        let t = clamp(timeout);
+        // Read the clock only when we must wait: a ready socket is the common case at
+        // high rates, and `Instant::now()` costs ~25 ns (5% of a message at 2M/s).
+        let mut deadline = None;
+        let mut pause = None;
+        loop {
+            match attempt(self) {
+                Ok(v) => return Ok(v),
+                Err(zmq::Error::EAGAIN) => {}
+                Err(e) => return Err(Error::zmq(op, e)),
+            }
+            let now = Instant::now();
+            let deadline = *deadline.get_or_insert(now + t);
+            if now >= deadline {
+                return Err(Error::Timeout { op, after: t });
+            }
+            match pause {
+                // The first wait, or the last one ended with the operation possible.
+                None => {
+                    if !self.ready(op, want, deadline).await? {
+                        return Err(Error::Timeout { op, after: t });
+                    }
+                    pause = Some(FIRST_PAUSE);
+                }
+                // Readiness was reported and the operation still would block.
+                Some(p) => {
+                    self.next_command(op, (now + p).min(deadline)).await?;
+                    pause = Some((p * 2).min(LONGEST_PAUSE));
+                }
+            }
+        }
+    }
+
     /// Receives one frame into `self.frame` without blocking the executor, within
     /// `timeout` (the socket's receive timeout when `None`).
     ///
     /// Cancel safe: the frame is taken from libzmq only in a synchronous step right
     /// before returning, so a dropped future has taken nothing.
     pub(crate) async fn recv_frame_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
-        tokio::task::coop::consume_budget().await;
         let t = timeout.unwrap_or(self.options.receive_timeout);
-        // Read the clock only when we must wait: a ready frame is the common case at
-        // high rates, and `Instant::now()` costs ~25 ns (5% of a message at 2M/s).
-        let mut deadline = None;
-        loop {
-            match self.recv_nowait() {
-                Ok(()) => return self.check_single_part(),
-                Err(zmq::Error::EAGAIN) => {}
-                Err(e) => return Err(Error::zmq(op, e)),
-            }
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + t);
-            if !self.ready(op, zmq::POLLIN, deadline).await? {
-                return Err(Error::Timeout { op, after: t });
-            }
-        }
+        self.retry(op, zmq::POLLIN, t, Core::recv_nowait).await?;
+        self.check_single_part()
     }
 
     /// Sends `self.buf` as one frame without blocking the executor, within `timeout`.
@@ -104,21 +163,10 @@ impl Core {
     /// Cancel safe: the frame is handed to libzmq in one synchronous step; a dropped
     /// future has sent nothing.
     pub(crate) async fn send_buf_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
-        tokio::task::coop::consume_budget().await;
         let t = timeout.unwrap_or(self.options.send_timeout);
-        // As for receiving: the clock is read only when the send must wait.
-        let mut deadline = None;
-        loop {
-            match self.send_nowait() {
-                Ok(()) => return Ok(()),
-                Err(zmq::Error::EAGAIN) => {}
-                Err(e) => return Err(Error::zmq(op, e)),
-            }
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + t);
-            if !self.ready(op, zmq::POLLOUT, deadline).await? {
-                return Err(Error::Timeout { op, after: t });
-            }
-        }
+        let sent = self.retry(op, zmq::POLLOUT, t, Core::send_nowait).await;
+        self.release_large_buffers();
+        sent
     }
 
     /// Waits, without blocking the executor, until `n` peers completed their handshake.
@@ -126,7 +174,7 @@ impl Core {
     /// milliseconds here: a one-off readiness wait, not a per-message cost.
     pub(crate) async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
         const POLL: Duration = Duration::from_millis(5);
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline(Instant::now(), timeout);
         loop {
             match self.wait_for_peers(n, Duration::ZERO) {
                 Err(Error::Timeout { .. }) => {}
