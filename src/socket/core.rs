@@ -468,7 +468,15 @@ impl Core {
     }
 
     pub(crate) fn peer_count(&mut self) -> usize {
+        let before = self.monitor.disconnects;
         self.monitor.drain();
+        if self.monitor.disconnects != before {
+            // libzmq sends the disconnect event just before it tells this socket the
+            // connection's queue is gone, and a send looks at such news at most once a
+            // millisecond: process it now, so that sends after a peer was seen to go
+            // do not write into its dead queue.
+            let _ = self.socket.get_events();
+        }
         self.monitor.peers()
     }
 
