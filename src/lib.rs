@@ -94,4 +94,5 @@ pub use experimance_common_macros::Message;
 #[doc(hidden)]
 pub mod __private {
     pub use inventory;
+    pub use serde;
 }

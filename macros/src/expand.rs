@@ -6,12 +6,14 @@ use syn::ext::IdentExt;
 use syn::{DeriveInput, LitStr};
 
 use crate::ast::{Field, Input, Shape};
+use crate::fallback;
 
 pub(crate) fn derive(node: &DeriveInput) -> TokenStream {
     let input = Input::from_syn(node);
     match input.validate() {
         Ok(()) => impl_message(&input),
-        Err(err) => err.to_compile_error(),
+        // The errors, and an `impl Message` anyway: no cascade at the type's uses.
+        Err(err) => fallback::expand(&input, &err),
     }
 }
 

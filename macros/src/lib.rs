@@ -31,6 +31,9 @@
 //! * The struct still derives (or implements) `Serialize`, `Deserialize` and `Debug`;
 //!   `Message` requires them.
 //!
+//! A rejected input gets its errors and, beside them, an `impl Message` all the same (not
+//! registered), so that the type's uses do not add an error each.
+//!
 //! # Attributes
 //!
 //! All keys go in `#[message(...)]` on the struct; several keys may share one attribute
@@ -62,10 +65,12 @@
 //! Other serde attributes are ignored here (serde itself validates them).
 
 // The layout follows thiserror's `impl/`: `ast` reads the input (with `attr` reading the
-// attributes), `valid` checks it, `expand` writes the code; `tidy` prints field types.
+// attributes), `valid` checks it, `expand` writes the code (or `fallback`'s, beside the
+// errors, when the check fails); `tidy` prints field types.
 mod ast;
 mod attr;
 mod expand;
+mod fallback;
 mod tidy;
 mod valid;
 
