@@ -58,6 +58,10 @@ pub struct FieldInfo {
     pub rust_type: &'static str,
     /// Whether the field may be absent or null (`Option<_>` or `#[serde(default)]`).
     pub optional: bool,
+    /// The keys decoding reads the field from, sorted: its deserialize name (`name` unless
+    /// a `rename(deserialize = "...")` or a deserialize `rename_all` rule differs) and its
+    /// `#[serde(alias = "...")]`es; empty for a `skip_deserializing` field.
+    pub decode_names: &'static [&'static str],
 }
 
 /// Decodes a JSON document into a boxed message of one registered type.

@@ -33,11 +33,14 @@ pub(crate) struct Field<'a> {
     pub wire_name: String,
     /// Where the wire name comes from: the rename's literal, or the field's name.
     pub wire_span: Span,
-    /// Whether the wire name was given explicitly (`#[serde(rename = "...")]`).
+    /// Whether the wire name differs from the field's own (a rename or a rename rule).
     pub renamed: bool,
+    /// The keys decoding reads the field from, sorted (none for `skip_deserializing`).
+    pub decode_names: Vec<String>,
     /// Not written as a key of its own (`skip`, `skip_serializing`, `flatten`).
     pub skipped: bool,
-    /// May be absent when decoding (an `Option<_>`, or a serde default).
+    /// May be absent when decoding: a serde default fills it in, or it is an `Option<_>`
+    /// read without `deserialize_with` (serde then takes a missing one for `None`).
     pub optional: bool,
     /// The type as written.
     pub rust_type: String,
@@ -51,35 +54,8 @@ impl<'a> Input<'a> {
             Data::Struct(data) => match &data.fields {
                 Fields::Unnamed(fields) => Shape::Tuple(fields),
                 Fields::Unit => Shape::Unit(data.struct_token),
-                Fields::Named(named) => {
-                    let container = attr::parse_serde_container(&node.attrs);
-                    let fields = named.named.iter().filter_map(|field| {
-                        let ident = field.ident.as_ref()?;
-                        let serde = attr::parse_serde_field(&field.attrs);
-                        let (wire_name, wire_span) = match &serde.rename {
-                            Some(lit) => (lit.value(), lit.span()),
-                            None => {
-                                let name = ident.unraw().to_string();
-                                let name =
-                                    container.rename_all.map_or(name.clone(), |rule| rule.apply(&name));
-                                (name, ident.span())
-                            }
-                        };
-                        Some(Field {
-                            message_attrs: field
-                                .attrs
-                                .iter()
-                                .filter(|a| a.path().is_ident("message"))
-                                .collect(),
-                            wire_name,
-                            wire_span,
-                            renamed: serde.rename.is_some(),
-                            skipped: serde.skip || serde.flatten,
-                            optional: container.default || serde.default || is_option(&field.ty),
-                            rust_type: tidy_type(&field.ty),
-                        })
-                    });
-                    Shape::Named(fields.collect())
+                Fields::Named(_) => {
+                    Shape::Named(attr::serde_fields(node).into_iter().map(Field::from_serde).collect())
                 }
             },
         };
@@ -88,6 +64,23 @@ impl<'a> Input<'a> {
             generics: &node.generics,
             entries: attr::parse_message_attrs(&node.attrs),
             shape,
+        }
+    }
+}
+
+impl<'a> Field<'a> {
+    fn from_serde(serde: attr::SerdeField<'a>) -> Self {
+        let field = serde.original;
+        let own_name = field.ident.as_ref().map(|ident| ident.unraw().to_string());
+        Field {
+            message_attrs: field.attrs.iter().filter(|a| a.path().is_ident("message")).collect(),
+            renamed: own_name.as_ref() != Some(&serde.ser_name),
+            wire_name: serde.ser_name,
+            wire_span: serde.ser_span,
+            decode_names: serde.de_names,
+            skipped: serde.not_written,
+            optional: serde.defaulted || (is_option(&field.ty) && !serde.deserialize_with),
+            rust_type: tidy_type(&field.ty),
         }
     }
 }

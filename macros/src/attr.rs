@@ -1,9 +1,15 @@
 //! Reading the attributes: the keys of `#[message(...)]`, and the serde attributes that
 //! decide how a field appears on the wire.
+//!
+//! The serde attributes are read by `serde_derive_internals`, serde_derive's own parser,
+//! rather than by hand: a field's key, the `rename_all` rules, `skip*`, `flatten`,
+//! `default` and `alias` then mean here exactly what they mean to serde.
 
+use proc_macro2::{Ident, Span};
+use serde_derive_internals::{ast, Ctxt, Derive};
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
+use syn::{Attribute, DeriveInput, Expr, ExprLit, Lit, LitStr, Token};
 
 /// One key of `#[message(...)]`, or a problem found while parsing, in source order.
 pub(crate) enum Entry {
@@ -80,172 +86,63 @@ fn path_string(path: &syn::Path) -> String {
     path.segments.iter().map(|s| s.ident.unraw().to_string()).collect::<Vec<_>>().join("::")
 }
 
-/// The struct-level serde attributes that matter to the field descriptions.
-#[derive(Default)]
-pub(crate) struct SerdeContainer {
-    pub default: bool,
-    pub rename_all: Option<RenameRule>,
+/// A field of a struct with named fields, as serde sees it.
+pub(crate) struct SerdeField<'a> {
+    pub original: &'a syn::Field,
+    /// The key serde writes.
+    pub ser_name: String,
+    /// Where `ser_name` comes from: the rename's literal, or the field's name.
+    pub ser_span: Span,
+    /// The keys serde reads the field from (the deserialize name and the aliases), sorted;
+    /// empty when it never reads it (`skip_deserializing`).
+    pub de_names: Vec<String>,
+    /// Not written as a key of its own: `skip`, `skip_serializing` or `flatten`.
+    pub not_written: bool,
+    /// A default fills it in when it is absent: the field's or the struct's
+    /// `#[serde(default)]`, or `skip_deserializing`.
+    pub defaulted: bool,
+    /// Read through `deserialize_with` (or `with`), so even an `Option` must be present.
+    pub deserialize_with: bool,
 }
 
-/// The field-level serde attributes that matter to the field descriptions.
-#[derive(Default)]
-pub(crate) struct SerdeField {
-    pub rename: Option<LitStr>,
-    pub skip: bool,
-    pub flatten: bool,
-    pub default: bool,
-}
-
-/// Serde's own derive validates its attributes, so anything not understood here is
-/// skipped silently (a parse error just ends the scan of that attribute).
-pub(crate) fn parse_serde_container(attrs: &[Attribute]) -> SerdeContainer {
-    let mut out = SerdeContainer::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("default") {
-                out.default = true;
-                skip_value(&meta)
-            } else if meta.path.is_ident("rename_all") {
-                if let Some(lit) = string_or_serialize(&meta)? {
-                    out.rename_all = RenameRule::from_str(&lit.value());
-                }
-                Ok(())
-            } else {
-                skip_value(&meta)
+/// The named fields of a struct as serde reads them, in declaration order.
+///
+/// Errors in the serde attributes are dropped: serde's own derive reports them, and a
+/// second report here would only repeat them.
+pub(crate) fn serde_fields(node: &DeriveInput) -> Vec<SerdeField<'_>> {
+    let cx = Ctxt::new();
+    // Only used by serde in paths it generates for `#[serde(borrow)]`; never emitted here.
+    let private = Ident::new("__private", Span::call_site());
+    let fields = match ast::Container::from_ast(&cx, node, Derive::Deserialize, &private) {
+        Some(container) => {
+            let container_default = !container.attrs.default().is_none();
+            match container.data {
+                ast::Data::Struct(ast::Style::Struct, fields) => fields
+                    .into_iter()
+                    .map(|field| {
+                        let attrs = &field.attrs;
+                        let ser_name = attrs.name().serialize_name();
+                        let de_names = if attrs.skip_deserializing() {
+                            Vec::new()
+                        } else {
+                            attrs.aliases().iter().map(|name| name.value.clone()).collect()
+                        };
+                        SerdeField {
+                            original: field.original,
+                            ser_name: ser_name.value.clone(),
+                            ser_span: ser_name.span,
+                            de_names,
+                            not_written: attrs.skip_serializing() || attrs.flatten(),
+                            defaulted: container_default || !attrs.default().is_none(),
+                            deserialize_with: attrs.deserialize_with().is_some(),
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
             }
-        });
-    }
-    out
-}
-
-pub(crate) fn parse_serde_field(attrs: &[Attribute]) -> SerdeField {
-    let mut out = SerdeField::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                if let Some(lit) = string_or_serialize(&meta)? {
-                    out.rename = Some(lit);
-                }
-                Ok(())
-            } else {
-                if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
-                    out.skip = true;
-                } else if meta.path.is_ident("flatten") {
-                    out.flatten = true;
-                } else if meta.path.is_ident("default") {
-                    out.default = true;
-                }
-                skip_value(&meta)
-            }
-        });
-    }
-    out
-}
-
-/// `key = "x"` gives `x`; `key(serialize = "x", deserialize = "y")` gives `x` (the name
-/// written on the wire); anything else gives `None`.
-fn string_or_serialize(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
-    if meta.input.peek(Token![=]) {
-        return match meta.value()?.parse::<Expr>()? {
-            Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Ok(Some(lit)),
-            _ => Ok(None),
-        };
-    }
-    let mut found = None;
-    if meta.input.peek(syn::token::Paren) {
-        meta.parse_nested_meta(|inner| {
-            if inner.path.is_ident("serialize") {
-                if let Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) = inner.value()?.parse::<Expr>()? {
-                    found = Some(lit);
-                }
-                Ok(())
-            } else {
-                skip_value(&inner)
-            }
-        })?;
-    }
-    Ok(found)
-}
-
-/// Serde's `rename_all` rules, as applied to (snake_case) field names.
-#[derive(Clone, Copy)]
-pub(crate) enum RenameRule {
-    Lower,
-    Upper,
-    Pascal,
-    Camel,
-    Snake,
-    ScreamingSnake,
-    Kebab,
-    ScreamingKebab,
-}
-
-impl RenameRule {
-    fn from_str(rule: &str) -> Option<Self> {
-        Some(match rule {
-            "lowercase" => Self::Lower,
-            "UPPERCASE" => Self::Upper,
-            "PascalCase" => Self::Pascal,
-            "camelCase" => Self::Camel,
-            "snake_case" => Self::Snake,
-            "SCREAMING_SNAKE_CASE" => Self::ScreamingSnake,
-            "kebab-case" => Self::Kebab,
-            "SCREAMING-KEBAB-CASE" => Self::ScreamingKebab,
-            _ => return None,
-        })
-    }
-
-    pub(crate) fn apply(self, field: &str) -> String {
-        match self {
-            Self::Lower | Self::Snake => field.to_owned(),
-            Self::Upper | Self::ScreamingSnake => field.to_ascii_uppercase(),
-            Self::Pascal => {
-                let mut out = String::with_capacity(field.len());
-                let mut capitalize = true;
-                for c in field.chars() {
-                    if c == '_' {
-                        capitalize = true;
-                    } else if capitalize {
-                        out.push(c.to_ascii_uppercase());
-                        capitalize = false;
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-            Self::Camel => {
-                let pascal = Self::Pascal.apply(field);
-                let mut chars = pascal.chars();
-                match chars.next() {
-                    Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-                    None => pascal,
-                }
-            }
-            Self::Kebab => field.replace('_', "-"),
-            Self::ScreamingKebab => field.replace('_', "-").to_ascii_uppercase(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rename_rules() {
-        let f = "door_open_count";
-        for (rule, want) in [
-            ("lowercase", "door_open_count"),
-            ("UPPERCASE", "DOOR_OPEN_COUNT"),
-            ("PascalCase", "DoorOpenCount"),
-            ("camelCase", "doorOpenCount"),
-            ("snake_case", "door_open_count"),
-            ("SCREAMING_SNAKE_CASE", "DOOR_OPEN_COUNT"),
-            ("kebab-case", "door-open-count"),
-            ("SCREAMING-KEBAB-CASE", "DOOR-OPEN-COUNT"),
-        ] {
-            assert_eq!(RenameRule::from_str(rule).unwrap().apply(f), want, "{rule}");
-        }
-    }
+        None => Vec::new(),
+    };
+    let _ = cx.check();
+    fields
 }

@@ -28,12 +28,13 @@ fn impl_message(input: &Input<'_>) -> TokenStream {
         _ => &[],
     };
     let fields = fields.iter().filter(|f| !f.skipped).map(|f| {
-        let Field { wire_name, rust_type, optional, .. } = f;
+        let Field { wire_name, rust_type, optional, decode_names, .. } = f;
         quote! {
             ::experimance_common::FieldInfo {
                 name: #wire_name,
                 rust_type: #rust_type,
                 optional: #optional,
+                decode_names: &[#(#decode_names),*],
             }
         }
     });

@@ -49,20 +49,23 @@
 //!
 //! # Field descriptions
 //!
-//! The registered `FieldInfo` of each field follows the field's serde attributes as far
-//! as the wire is concerned:
+//! The registered `FieldInfo` of each field is what serde does with it: the serde
+//! attributes are read by serde_derive's own parser (`serde_derive_internals`), and
+//! `tests/derive_serde_attrs.rs` compares the result with what serde_json really writes
+//! and reads.
 //!
-//! * the name honours `#[serde(rename = "x")]` (and the `serialize` name of
-//!   `#[serde(rename(serialize = "x", deserialize = "y"))]`) and the struct's
-//!   `#[serde(rename_all = "...")]`;
-//! * fields with `#[serde(skip)]`, `#[serde(skip_serializing)]` or `#[serde(flatten)]`
-//!   are left out (a flattened field's members are not described);
-//! * `optional` is true for an `Option<_>` field (last path segment `Option`), a field
-//!   with `#[serde(default)]` / `#[serde(default = "path")]`, or every field when the
-//!   struct has `#[serde(default)]`;
+//! * `name` is the key serde writes: `#[serde(rename = "x")]`, the `serialize` name of
+//!   `rename(serialize = "x", deserialize = "y")`, or the struct's `rename_all` rule;
+//! * fields serde does not write as a key of their own (`skip`, `skip_serializing`,
+//!   `flatten`) are left out (a flattened field's members are not described);
+//! * `decode_names` are the keys serde reads the field from (its deserialize name and its
+//!   `alias`es, sorted), none for `skip_deserializing`;
+//! * `optional` is true when serde accepts the field absent: a field or struct
+//!   `#[serde(default)]`, `skip_deserializing`, or an `Option<_>` (last path segment
+//!   `Option`) not read through `deserialize_with`/`with`;
 //! * `rust_type` is the field's type as written, tidily stringified (`Option<String>`).
 //!
-//! Other serde attributes are ignored here (serde itself validates them).
+//! Errors in serde attributes are left to serde's own derive to report.
 
 // The layout follows thiserror's `impl/`: `ast` reads the input (with `attr` reading the
 // attributes), `valid` checks it, `expand` writes the code (or `fallback`'s, beside the
@@ -92,9 +95,9 @@ use syn::{parse_macro_input, DeriveInput};
 /// Keys may share one attribute: `#[message(type = "IdleStatus", alias = "Idle")]`.
 /// Names must be non-empty printable ASCII without whitespace, `"` or `\`.
 ///
-/// The registered field descriptions follow `#[serde(rename)]`, `#[serde(rename_all)]`,
-/// `#[serde(skip)]` / `skip_serializing` / `flatten` (left out) and `#[serde(default)]` or
-/// an `Option<_>` type (optional).
+/// The registered field descriptions are serde's: the key it writes, the keys it reads,
+/// whether it accepts the field absent; fields it does not write (`skip`,
+/// `skip_serializing`, `flatten`) are left out.
 #[proc_macro_derive(Message, attributes(message))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
