@@ -337,3 +337,106 @@ async fn inproc_push_async_after_its_pull_was_dropped_times_out() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Every bounded call returns within its timeout with no peer: the worst overshoot.
+
+const CALLS: usize = 10;
+const BOUND: Duration = Duration::from_millis(20);
+
+/// Runs `call` `CALLS` times and returns the worst time over `BOUND` it took; each
+/// call must time out.
+fn worst_overshoot(what: &str, mut call: impl FnMut() -> Result<(), Error>) -> Duration {
+    let mut worst = Duration::ZERO;
+    for _ in 0..CALLS {
+        let start = Instant::now();
+        let r = call();
+        let elapsed = start.elapsed();
+        assert!(matches!(r, Err(Error::Timeout { .. })), "{what}: expected a timeout, got {r:?}");
+        assert!(elapsed >= BOUND, "{what} returned after {elapsed:?}, before its bound {BOUND:?}");
+        worst = worst.max(elapsed - BOUND);
+    }
+    assert!(worst < SLACK, "{what} overshot its bound by {worst:?}");
+    worst
+}
+
+fn unpeered() -> (PullSocket, PushSocket, Subscriber, Publisher, DeadPort) {
+    let dead = DeadPort::new();
+    let pull = PullSocket::builder().connect(&dead.endpoint).unwrap().timeout(BOUND).build().unwrap();
+    let push = PushSocket::builder().connect(&dead.endpoint).unwrap().timeout(BOUND).build().unwrap();
+    let sub = Subscriber::builder()
+        .connect(&dead.endpoint)
+        .unwrap()
+        .subscribe_all()
+        .timeout(BOUND)
+        .build()
+        .unwrap();
+    let publisher = Publisher::builder().bind("tcp://127.0.0.1:*").unwrap().timeout(BOUND).build().unwrap();
+    (pull, push, sub, publisher, dead)
+}
+
+#[test]
+fn every_blocking_call_returns_within_its_bound_with_no_peer() {
+    let (mut pull, mut push, mut sub, mut publisher, _dead) = unpeered();
+    let ping = json!({"type": "Ping"});
+    let worst = [
+        worst_overshoot("pull", || pull.pull::<Value>().map(drop)),
+        worst_overshoot("pull_timeout", || pull.pull_timeout::<Value>(BOUND).map(drop)),
+        worst_overshoot("pull_raw", || pull.pull_raw().map(drop)),
+        worst_overshoot("push", || push.push(&ping)),
+        worst_overshoot("push_timeout", || push.push_timeout(&ping, BOUND)),
+        worst_overshoot("receive", || sub.receive::<Value>().map(drop)),
+        worst_overshoot("receive_timeout", || sub.receive_timeout::<Value>(BOUND).map(drop)),
+        worst_overshoot("receive_raw", || sub.receive_raw().map(drop)),
+        worst_overshoot("wait_connected", || push.wait_connected(BOUND)),
+        worst_overshoot("wait_for_peers", || pull.wait_for_peers(1, BOUND).map(drop)),
+        worst_overshoot("wait_for_subscribers", || publisher.wait_for_subscribers(1, BOUND).map(drop)),
+    ]
+    .into_iter()
+    .max()
+    .unwrap();
+    eprintln!("worst overshoot over a {BOUND:?} bound, blocking, no peer: {worst:?}");
+}
+
+#[tokio::test]
+async fn every_async_call_returns_within_its_bound_with_no_peer() {
+    let (mut pull, mut push, mut sub, mut publisher, _dead) = unpeered();
+    let ping = json!({"type": "Ping"});
+    let mut worst = Duration::ZERO;
+    for _ in 0..CALLS {
+        let calls: [(&str, Timed); 9] = [
+            ("pull_async", timed(pull.pull_async::<Value>()).await),
+            ("pull_timeout_async", timed(pull.pull_timeout_async::<Value>(BOUND)).await),
+            ("pull_raw_async", timed(async { pull.pull_raw_async().await.map(drop) }).await),
+            ("push_async", timed(push.push_async(&ping)).await),
+            ("push_timeout_async", timed(push.push_timeout_async(&ping, BOUND)).await),
+            ("receive_async", timed(async { sub.receive_async::<Value>().await.map(drop) }).await),
+            ("wait_connected_async", timed(push.wait_connected_async(BOUND)).await),
+            (
+                "wait_for_peers_async",
+                timed(async { pull.wait_for_peers_async(1, BOUND).await.map(drop) }).await,
+            ),
+            (
+                "wait_for_subscribers_async",
+                timed(async { publisher.wait_for_subscribers_async(1, BOUND).await.map(drop) }).await,
+            ),
+        ];
+        for (what, (elapsed, r)) in calls {
+            assert!(matches!(r, Err(Error::Timeout { .. })), "{what}: expected a timeout, got {r:?}");
+            assert!(elapsed >= BOUND, "{what} returned after {elapsed:?}, before its bound {BOUND:?}");
+            assert!(elapsed - BOUND < SLACK, "{what} overshot its bound by {:?}", elapsed - BOUND);
+            worst = worst.max(elapsed - BOUND);
+        }
+    }
+    eprintln!("worst overshoot over a {BOUND:?} bound, async, no peer: {worst:?}");
+}
+
+/// How long a call took, and its result with the value dropped.
+type Timed = (Duration, Result<(), Error>);
+
+/// Awaits `fut`, returning how long it took and its result with the value dropped.
+async fn timed<T>(fut: impl std::future::Future<Output = Result<T, Error>>) -> Timed {
+    let start = Instant::now();
+    let r = fut.await.map(drop);
+    (start.elapsed(), r)
+}

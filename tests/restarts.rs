@@ -153,6 +153,49 @@ fn until_from(pid: u32, mut next: impl FnMut() -> Result<Value, Error>) -> Durat
     }
 }
 
+/// [`until_from`] for the async API: `$next` is a future expression, made anew and
+/// awaited on every turn; evaluates to how long it took.
+macro_rules! until_from_async {
+    ($pid:expr, $next:expr) => {{
+        let start = Instant::now();
+        loop {
+            assert!(start.elapsed() < RESUME, "no message from the restarted peer within {RESUME:?}");
+            match $next.await {
+                Ok(v) if v["pid"] == $pid => break start.elapsed(),
+                Ok(_) | Err(Error::Timeout { .. }) => {}
+                Err(e) => panic!("receiving: {e}"),
+            }
+        }
+    }};
+}
+
+#[tokio::test]
+async fn async_receivers_resume_when_their_peers_are_killed_and_restarted() {
+    let (pusher, push_endpoint) = bound_peer("push-bind");
+    let (publisher, pub_endpoint) = bound_peer("pub-bind");
+    let mut pull =
+        PullSocket::builder().connect(&push_endpoint).unwrap().receive_timeout(READY).build().unwrap();
+    let mut sub = Subscriber::builder()
+        .connect(&pub_endpoint)
+        .unwrap()
+        .subscribe("events")
+        .timeout(READY)
+        .build()
+        .unwrap();
+    until_from_async!(pusher.child.id(), pull.pull_async::<Value>());
+    until_from_async!(publisher.child.id(), async { sub.receive_async::<Value>().await.map(|(_, v)| v) });
+    pusher.kill();
+    publisher.kill();
+    let pusher = Peer::start("push-bind", &push_endpoint);
+    let publisher = Peer::start("pub-bind", &pub_endpoint);
+    assert_eq!(pusher.expect("bound "), push_endpoint);
+    assert_eq!(publisher.expect("bound "), pub_endpoint);
+    let pulled = until_from_async!(pusher.child.id(), pull.pull_async::<Value>());
+    let received =
+        until_from_async!(publisher.child.id(), async { sub.receive_async::<Value>().await.map(|(_, v)| v) });
+    eprintln!("async PULL resumed {pulled:?}, async SUB {received:?} after their peers restarted");
+}
+
 #[test]
 fn pull_resumes_when_its_push_peer_is_killed_and_restarted() {
     let (peer, endpoint) = bound_peer("push-bind");
