@@ -544,6 +544,7 @@ fn every_key_is_read() {
         reconnect_interval_max_ms = 10
         immediate = true
         max_message_size = 11
+        tcp_max_retransmit_ms = 12
     "#;
     let cfg: PublisherConfig = config::from_str(text, "every.toml").unwrap();
     let expected = PublisherConfig {
@@ -563,6 +564,7 @@ fn every_key_is_read() {
         reconnect_interval_max_ms: Some(10),
         immediate: Some(true),
         max_message_size: Some(11),
+        tcp_max_retransmit_ms: Some(12),
         ..PublisherConfig::default()
     };
     assert_eq!(cfg, expected);

@@ -466,6 +466,12 @@ macro_rules! socket_config {
             /// `max_message_size`: disconnect a peer that sends more bytes. Default: 16 MiB.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub max_message_size: Option<u64>,
+            /// `tcp_max_retransmit_ms`: how long sent data may stay unacknowledged
+            /// before the connection is declared dead; 0 leaves the kernel's limit.
+            /// Default: 9000 for push sockets and publishers, the kernel's for pull
+            /// sockets and subscribers.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub tcp_max_retransmit_ms: Option<u64>,
         }
 
         /// The fields of the public struct, deserialized before the rules are checked.
@@ -490,6 +496,7 @@ macro_rules! socket_config {
             reconnect_interval_max_ms: Option<u64>,
             immediate: Option<bool>,
             max_message_size: Option<u64>,
+            tcp_max_retransmit_ms: Option<u64>,
         }
 
         impl<'de> Deserialize<'de> for $name {
@@ -514,6 +521,7 @@ macro_rules! socket_config {
                     reconnect_interval_max_ms: raw.reconnect_interval_max_ms,
                     immediate: raw.immediate,
                     max_message_size: raw.max_message_size,
+                    tcp_max_retransmit_ms: raw.tcp_max_retransmit_ms,
                 };
                 config.validate().map_err(de::Error::custom)?;
                 Ok(config)
@@ -570,6 +578,9 @@ macro_rules! socket_config {
                 }
                 if let Some(v) = self.max_message_size {
                     b = b.max_message_size(v);
+                }
+                if let Some(v) = self.tcp_max_retransmit_ms {
+                    b = b.tcp_max_retransmit((v > 0).then(|| ms(v)));
                 }
                 b
             }

@@ -83,6 +83,10 @@ pub trait SocketKind: Sized + sealed::Sealed {
     /// Whether the socket pushes by default (decides the `immediate` default).
     #[doc(hidden)]
     const PUSHES: bool = false;
+    /// Whether the socket sends (decides the dead-peer default, see
+    /// [`SocketOptions::sending`]).
+    #[doc(hidden)]
+    const SENDS: bool = false;
     /// Builds the socket from what the builder collected.
     #[doc(hidden)]
     fn from_parts(parts: Parts) -> Result<Self>;
@@ -123,7 +127,8 @@ impl<K, E, T> std::fmt::Debug for SocketBuilder<K, E, T> {
 
 impl<K: SocketKind> SocketBuilder<K> {
     pub(crate) fn new() -> Self {
-        let options = SocketOptions { immediate: K::PUSHES, ..SocketOptions::default() };
+        let base = if K::SENDS { SocketOptions::sending() } else { SocketOptions::default() };
+        let options = SocketOptions { immediate: K::PUSHES, ..base };
         SocketBuilder {
             parts: Parts {
                 options,
@@ -269,6 +274,15 @@ impl<K, E, T> SocketBuilder<K, E, T> {
     /// frames above [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE).
     pub fn unlimited_message_size(mut self) -> Self {
         self.parts.options.max_message_size = None;
+        self
+    }
+
+    /// How long sent data may stay unacknowledged before the connection is ended
+    /// (`ZMQ_TCP_MAXRT`); `None` leaves the kernel's limit. Default: 9 s for push
+    /// sockets and publishers, `None` for pull sockets and subscribers (see
+    /// [`DEAD_PEER_TIMEOUT`](super::DEAD_PEER_TIMEOUT)).
+    pub fn tcp_max_retransmit(mut self, timeout: Option<Duration>) -> Self {
+        self.parts.options.tcp_max_retransmit = timeout;
         self
     }
 

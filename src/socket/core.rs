@@ -265,6 +265,10 @@ impl Core {
         if let Some(max) = o.max_message_size {
             set("ZMQ_MAXMSGSIZE", socket.set_maxmsgsize(i64::try_from(max).unwrap_or(i64::MAX)))?;
         }
+        // Dead-peer detection on tcp (see `DEAD_PEER_TIMEOUT`).
+        if let Some(t) = o.tcp_max_retransmit {
+            set_raw_int(&mut socket, "ZMQ_TCP_MAXRT", zmq_sys::ZMQ_TCP_MAXRT, millis(t))?;
+        }
         if kind == zmq::XPUB {
             // Pass every (un)subscription up, so subscribers can be counted.
             set_raw_int(&mut socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;

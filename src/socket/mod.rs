@@ -148,7 +148,7 @@ pub use builder::{
 pub use core::global_context;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
-pub use options::{SocketOptions, MAX_WAIT};
+pub use options::{SocketOptions, DEAD_PEER_TIMEOUT, MAX_WAIT};
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;

@@ -30,13 +30,19 @@ pub struct SocketOptions {
     /// camera feed. Default: off.
     pub conflate: bool,
     /// ZMTP heartbeat interval (`ZMQ_HEARTBEAT_IVL`), so a dead peer is noticed.
-    /// Default: `None` (off). The installation's design asks for
+    /// Default: `None` (off); dead peers are noticed by `tcp_max_retransmit` instead
+    /// (see [`DEAD_PEER_TIMEOUT`]). The installation's design asks for
     /// [`ZMQ_HEARTBEAT_INTERVAL`](crate::ZMQ_HEARTBEAT_INTERVAL) (3000 ms) on long-running
-    /// connections; turn it on there, knowing libzmq's flaw (issues 3937 and 4767): a
+    /// connections; turn it on there, knowing libzmq's flaws (issues 3937 and 4767): a
     /// receiver whose queue is full stops reading its connection, so it misses the
     /// peer's pings, the peer drops the connection after the heartbeat timeout, and the
     /// messages in flight are lost. Measured here: a PULL consumer taking 8 ms per
     /// message received 1,080 of 1,500 with the heartbeat on, all 1,500 with it off.
+    /// Worse, with the vendored libzmq 4.3.4, a receiving socket that sends or answers
+    /// heartbeats *aborts the process* (`Assertion failed: !_io_error`,
+    /// stream_engine_base.cpp:331) when its connection breaks while its queue is full:
+    /// measured in `tests/netns.rs` with a stalled pull socket whose push peer was
+    /// killed.
     pub heartbeat_interval: Option<Duration>,
     /// How long to wait for a heartbeat reply (`ZMQ_HEARTBEAT_TIMEOUT`). Default: `None`
     /// (libzmq uses the interval).
@@ -67,7 +73,64 @@ pub struct SocketOptions {
     /// Publisher only: block (up to the send timeout) instead of dropping when a
     /// subscriber's queue is full (`ZMQ_XPUB_NODROP`). Default: off, as ZeroMQ's PUB.
     pub lossless: bool,
+    /// How long sent data may stay unacknowledged on a tcp connection before it is
+    /// declared dead and closed (`ZMQ_TCP_MAXRT`, which libzmq applies as
+    /// `TCP_USER_TIMEOUT` on Linux). Default: [`DEAD_PEER_TIMEOUT`] (9 s) for push
+    /// sockets and publishers, `None` (the kernel's limit, about 15 minutes of
+    /// retransmissions) for pull sockets and subscribers, which send nothing it could
+    /// time. See [`DEAD_PEER_TIMEOUT`] for what it detects and what it costs.
+    pub tcp_max_retransmit: Option<Duration>,
 }
+
+/// How long a push socket or publisher takes, with its default options, to declare a
+/// tcp peer dead once it has sent that peer something: 9 s
+/// ([`SocketOptions::tcp_max_retransmit`]). The connection is then closed,
+/// `peer_count()` drops, and a push socket with no other peer times out instead of
+/// queueing into the dead connection (`immediate` is on for push sockets). Measured in
+/// `tests/netns.rs` (the peer's host unplugged and its network namespace deleted, so
+/// no FIN or RST): declared dead 9.2 to 9.6 s after, both for a push streaming 1,000
+/// messages a second and for an idle push sending its next message after the peer
+/// vanished; its next push then timed out.
+///
+/// What it detects: data that the peer's kernel does not acknowledge for 9 s. A slow
+/// consumer keeps acknowledging, so it is not dropped: measured, a pull socket taking
+/// 5 ms per message with queues of 10 received every message. What it costs: Linux
+/// (since 5.11) also ends a connection whose receive window stays closed for 9 s, even
+/// though the peer acknowledges every probe; that is a consumer that takes nothing from
+/// its full queue for about 9 s (libzmq reads its connection again only after the
+/// application has taken half of `receive_hwm`, so a consumer taking more than 9 s for
+/// half its queue is one). Its connection is closed and the messages in flight to it
+/// are lost, as with any dead peer; a connecting consumer reconnects, and the process
+/// carries on. Measured with queues of 10 and 1 kB messages: a consumer that took
+/// nothing for 6 s lost nothing; one that took nothing for 18 s was dropped, lost about
+/// 1,050 messages, and received the rest over its new connection.
+///
+/// What it does not detect: a dead peer the socket sends nothing to (an idle push
+/// socket notices at its next message, 9 s after it), and a pull socket or subscriber
+/// notices nothing (it sends nothing): a dead sender looks like a quiet one. libzmq's
+/// TCP keepalive options would cover that, but the vendored libzmq build
+/// (`zeromq-src`) compiles them out (it defines no `ZMQ_HAVE_SO_KEEPALIVE`): setting
+/// them has no effect. The ZMTP heartbeat drops slow consumers and can abort a
+/// receiving process (see [`SocketOptions::heartbeat_interval`]).
+///
+/// What cannot be known: which messages were in flight when a connection died. The
+/// sender's queue for that peer (up to `send_hwm` messages), both kernels' buffers (up
+/// to a few megabytes) and the receiver's queue (up to `receive_hwm`) are lost without
+/// an error: `push` returned `Ok` for each of them, and `close()` returns `Ok`.
+/// Measured: a push streaming 1,000 messages a second accepted 8,500 to 8,900 messages
+/// into a dead connection before it was declared dead. Without this option (as
+/// before), the dead connection was still up 20 s later, and it stays up for the
+/// kernel's retransmissions (about 15 minutes), accepting messages until the queue and
+/// the kernel buffer are full. Only an acknowledgement from
+/// the receiving application says that a message arrived.
+///
+/// A link that is down for a while is not a dead peer: TCP retransmits with backoff
+/// (after 0.2, 0.6, 1.4, 3.0 and about 6.4 s). Measured: a link down for 5 s in the
+/// middle of a stream lost nothing, and traffic resumed 1.5 to 1.8 s after the link
+/// came back (at the next retransmission). An outage longer than about 6 s outlasts
+/// the last retransmission before the 9 s limit: the connection is declared dead, its
+/// messages in flight are lost, and a connecting side reconnects once the link is back.
+pub const DEAD_PEER_TIMEOUT: Duration = Duration::from_secs(9);
 
 impl Default for SocketOptions {
     fn default() -> Self {
@@ -86,7 +149,17 @@ impl Default for SocketOptions {
             immediate: false,
             max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
             lossless: false,
+            tcp_max_retransmit: None,
         }
+    }
+}
+
+impl SocketOptions {
+    /// The defaults of a sending socket (push socket, publisher):
+    /// [`SocketOptions::default()`] with `tcp_max_retransmit` of [`DEAD_PEER_TIMEOUT`].
+    /// A push socket's builder also turns `immediate` on.
+    pub fn sending() -> SocketOptions {
+        SocketOptions { tcp_max_retransmit: Some(DEAD_PEER_TIMEOUT), ..SocketOptions::default() }
     }
 }
 

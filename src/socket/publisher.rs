@@ -50,6 +50,7 @@ pub struct Publisher {
 const DRAIN_EVERY: u32 = 256;
 
 impl SocketKind for Publisher {
+    const SENDS: bool = true;
     fn from_parts(parts: Parts) -> Result<Self> {
         let core = Core::open(zmq::XPUB, &parts)?;
         Ok(Publisher {

@@ -39,6 +39,7 @@ pub struct PushSocket {
 }
 
 impl SocketKind for PushSocket {
+    const SENDS: bool = true;
     const PUSHES: bool = true;
     fn from_parts(parts: Parts) -> Result<Self> {
         Ok(PushSocket { core: Core::open(zmq::PUSH, &parts)? })
