@@ -88,7 +88,7 @@ pub struct SocketOptions {
 /// `peer_count()` drops, and a push socket with no other peer times out instead of
 /// queueing into the dead connection (`immediate` is on for push sockets). Measured in
 /// `tests/netns.rs` (the peer's host unplugged and its network namespace deleted, so
-/// no FIN or RST): declared dead 9.2 to 9.6 s after, both for a push streaming 1,000
+/// no FIN or RST): declared dead 9.2 to 9.8 s after, both for a push streaming 1,000
 /// messages a second and for an idle push sending its next message after the peer
 /// vanished; its next push then timed out.
 ///
@@ -117,7 +117,7 @@ pub struct SocketOptions {
 /// sender's queue for that peer (up to `send_hwm` messages), both kernels' buffers (up
 /// to a few megabytes) and the receiver's queue (up to `receive_hwm`) are lost without
 /// an error: `push` returned `Ok` for each of them, and `close()` returns `Ok`.
-/// Measured: a push streaming 1,000 messages a second accepted 8,500 to 8,900 messages
+/// Measured: a push streaming 1,000 messages a second accepted 8,400 to 9,300 messages
 /// into a dead connection before it was declared dead. Without this option (as
 /// before), the dead connection was still up 20 s later, and it stays up for the
 /// kernel's retransmissions (about 15 minutes), accepting messages until the queue and
@@ -126,7 +126,7 @@ pub struct SocketOptions {
 ///
 /// A link that is down for a while is not a dead peer: TCP retransmits with backoff
 /// (after 0.2, 0.6, 1.4, 3.0 and about 6.4 s). Measured: a link down for 5 s in the
-/// middle of a stream lost nothing, and traffic resumed 1.5 to 1.8 s after the link
+/// middle of a stream lost nothing, and traffic resumed 1.3 to 1.8 s after the link
 /// came back (at the next retransmission). An outage longer than about 6 s outlasts
 /// the last retransmission before the 9 s limit: the connection is declared dead, its
 /// messages in flight are lost, and a connecting side reconnects once the link is back.
