@@ -99,9 +99,7 @@ macro_rules! any_message {
             pub(crate) fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
                 match self {
                     $(AnyMessage::$variant(m) => encode_tagged(m, buf).map_err(Into::into),)*
-                    AnyMessage::Registered(m) => {
-                        serde_json::to_writer(&mut *buf, &m.to_json()).map_err(EncodeError::Json)
-                    }
+                    AnyMessage::Registered(m) => m.write_json(buf),
                     AnyMessage::Unknown(v) => {
                         if !v.is_object() {
                             return Err(EncodeError::NotAnObject { what: "unknown message" });
@@ -111,24 +109,18 @@ macro_rules! any_message {
                 }
             }
 
-            pub(crate) fn decode_kind(json: &[u8]) -> Result<AnyMessage, DecodeErrorKind> {
-                let name = match peek_type(json) {
-                    Ok(name) => name,
-                    Err(e) if e.is_data() => return Err(DecodeErrorKind::NotAnObject),
-                    Err(e) => return Err(DecodeErrorKind::Json(e)),
-                };
-                let Some(name) = name else {
+            /// Decodes a document already checked to be text ([`crate::codec::json_text`]).
+            pub(crate) fn decode_kind(json: &str) -> Result<AnyMessage, DecodeErrorKind> {
+                let Some(name) = peek_type(json)? else {
                     return crate::codec::parse_object(json).map(AnyMessage::Unknown);
                 };
                 $(
                     if <$variant as Message>::accepts_type(&name) {
-                        return decode_tagged::<$variant>(json)
-                            .map(AnyMessage::$variant)
-                            .map_err(Into::into);
+                        return decode_tagged::<$variant>(json).map(AnyMessage::$variant);
                     }
                 )*
                 match crate::lookup_type(&name) {
-                    Some(info) => info.decode(json).map(AnyMessage::Registered).map_err(DecodeError::into_kind),
+                    Some(info) => info.decode_text(json).map(AnyMessage::Registered),
                     None => crate::codec::parse_object(json).map(AnyMessage::Unknown),
                 }
             }
@@ -164,7 +156,9 @@ impl AnyMessage {
     /// the wrong type); use the untyped path ([`codec::decode_push_value`](crate::codec::decode_push_value))
     /// for free-form dictionaries.
     pub fn from_json(json: &[u8]) -> Result<AnyMessage, DecodeError> {
-        AnyMessage::decode_kind(json).map_err(|k| DecodeError::new(k, json, Framing::Push))
+        crate::codec::json_text(json, 0)
+            .and_then(AnyMessage::decode_kind)
+            .map_err(|k| DecodeError::new(k, json, Framing::Push))
     }
 
     /// The message as a JSON object, `"type"` included.

@@ -133,7 +133,7 @@ fn require_object(value: &Value) -> Result<(), EncodeError> {
 /// # Ok::<(), experimance_common::DecodeError>(())
 /// ```
 pub fn split_pub(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
-    let Some(space) = frame.iter().position(|&b| b == b' ') else {
+    let Some(space) = memchr::memchr(b' ', frame) else {
         return Err(DecodeError::new(DecodeErrorKind::MissingSeparator, frame, Framing::Pub));
     };
     match std::str::from_utf8(&frame[..space]) {
@@ -146,61 +146,145 @@ pub fn split_pub(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
     }
 }
 
-/// Decodes a PUB frame into its topic and a message of type `M`.
+/// The frame's text, checked once for every decoder alike: valid UTF-8 (ignored fields
+/// included, which serde_json alone would skip unchecked) and no escaped unpaired UTF-16
+/// surrogate. `base` is where `json` starts in the frame, for the offsets reported.
 ///
-/// # Errors
-/// A [`DecodeError`] holding `frame`: bad framing, invalid JSON, a missing or other
-/// `"type"`, or a document that does not fit `M`.
-pub fn decode_pub<M: Message>(frame: &[u8]) -> Result<(&str, M), DecodeError> {
-    let (topic, json) = split_pub(frame)?;
-    match decode_tagged::<M>(json) {
-        Ok(m) => Ok((topic, m)),
-        Err(e) => Err(DecodeError::new(e, frame, Framing::Pub)),
+/// Cost: one `str::from_utf8` pass (ASCII runs go a word at a time), and a `memchr` for
+/// `\`, which most messages do not contain; serde_json then reads the text without
+/// checking each string again.
+pub(crate) fn json_text(json: &[u8], base: usize) -> Result<&str, DecodeErrorKind> {
+    let text = std::str::from_utf8(json)
+        .map_err(|e| DecodeErrorKind::NotUtf8 { valid_up_to: base + e.valid_up_to() })?;
+    match lone_surrogate(json) {
+        Some(at) => Err(DecodeErrorKind::LoneSurrogate { at: base + at }),
+        None => Ok(text),
     }
 }
 
-/// Decodes a PUSH frame into a message of type `M`.
+/// The offset of the first `\uXXXX` escape of a surrogate that is not a high one
+/// directly followed by an escaped low one.
+fn lone_surrogate(json: &[u8]) -> Option<usize> {
+    fn hex4(b: &[u8]) -> Option<u16> {
+        let digits = std::str::from_utf8(b.get(..4)?).ok()?;
+        u16::from_str_radix(digits, 16).ok().filter(|_| digits.bytes().all(|c| c.is_ascii_hexdigit()))
+    }
+    let mut i = memchr::memchr(b'\\', json)?;
+    while i < json.len() {
+        match json.get(i + 1) {
+            Some(b'u') => match hex4(&json[i + 2..]) {
+                Some(0xD800..=0xDBFF) => {
+                    let low = json.get(i + 6..i + 8) == Some(b"\\u")
+                        && matches!(hex4(&json[i + 8..]), Some(0xDC00..=0xDFFF));
+                    if !low {
+                        return Some(i);
+                    }
+                    i += 12;
+                }
+                Some(0xDC00..=0xDFFF) => return Some(i),
+                // A malformed escape is the JSON parser's to report.
+                _ => i += 2,
+            },
+            _ => i += 2,
+        }
+        i += memchr::memchr(b'\\', json.get(i..)?)?;
+    }
+    None
+}
+
+/// Splits a PUB frame into its topic and its JSON text, the whole frame checked by
+/// [`json_text`].
+fn split_pub_text(frame: &[u8]) -> Result<(&str, &str), DecodeErrorKind> {
+    let Some(space) = memchr::memchr(b' ', frame) else {
+        return Err(DecodeErrorKind::MissingSeparator);
+    };
+    match json_text(frame, 0) {
+        Ok(text) => Ok((&text[..space], &text[space + 1..])),
+        Err(DecodeErrorKind::NotUtf8 { valid_up_to }) if valid_up_to < space => {
+            Err(DecodeErrorKind::TopicNotUtf8 { valid_up_to })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Decodes a PUB frame with `decode`, every error holding the frame.
+fn decode_pub_with<T>(
+    frame: &[u8],
+    decode: impl FnOnce(&str) -> Result<T, DecodeErrorKind>,
+) -> Result<(&str, T), DecodeError> {
+    split_pub_text(frame)
+        .and_then(|(topic, json)| Ok((topic, decode(json)?)))
+        .map_err(|k| DecodeError::new(k, frame, Framing::Pub))
+}
+
+/// Decodes a PUSH frame with `decode`, every error holding the frame.
+fn decode_push_with<T>(
+    frame: &[u8],
+    decode: impl FnOnce(&str) -> Result<T, DecodeErrorKind>,
+) -> Result<T, DecodeError> {
+    json_text(frame, 0).and_then(decode).map_err(|k| DecodeError::new(k, frame, Framing::Push))
+}
+
+/// Decodes a PUB frame into its topic and a message of type `M`.
+///
+/// Every decoder of this module (typed, [`AnyMessage`], [`Value`]) applies the same
+/// rules before the schema: the frame is UTF-8 ([`DecodeErrorKind::NotUtf8`],
+/// [`DecodeErrorKind::TopicNotUtf8`]), has no unpaired surrogate escape
+/// ([`DecodeErrorKind::LoneSurrogate`]), is JSON (no `NaN`, nesting at most 128 deep:
+/// [`DecodeErrorKind::Json`]), and its object repeats no top-level key, `"type"`
+/// included ([`DecodeErrorKind::DuplicateKey`]). Ignored fields are held to all of
+/// these too. (Keys repeated inside a nested free-form object are not checked: there
+/// serde_json keeps the last, as Python does.)
+///
+/// # Errors
+/// A [`DecodeError`] holding `frame`: bad framing, bad text or JSON as above, a missing
+/// or other `"type"`, or a document that does not fit `M`.
+pub fn decode_pub<M: Message>(frame: &[u8]) -> Result<(&str, M), DecodeError> {
+    decode_pub_with(frame, decode_tagged::<M>)
+}
+
+/// Decodes a PUSH frame into a message of type `M`, by the rules of [`decode_pub`].
 ///
 /// # Errors
 /// As [`decode_pub`], without the framing errors.
 pub fn decode_push<M: Message>(frame: &[u8]) -> Result<M, DecodeError> {
-    decode_tagged::<M>(frame).map_err(|e| DecodeError::new(e, frame, Framing::Push))
+    decode_push_with(frame, decode_tagged::<M>)
 }
 
-/// Decodes a PUB frame into its topic and an untyped JSON object.
+/// Decodes a PUB frame into its topic and an untyped JSON object, by the rules of
+/// [`decode_pub`].
 ///
 /// # Errors
-/// A [`DecodeError`] holding `frame` for bad framing, invalid JSON or a non-object.
+/// A [`DecodeError`] holding `frame` for bad framing, bad text or JSON, a repeated
+/// top-level key, or a non-object.
 pub fn decode_pub_value(frame: &[u8]) -> Result<(&str, Value), DecodeError> {
-    let (topic, json) = split_pub(frame)?;
-    let value = parse_object(json).map_err(|k| DecodeError::new(k, frame, Framing::Pub))?;
-    Ok((topic, value))
+    decode_pub_with(frame, parse_object)
 }
 
-/// Decodes a PUSH frame into an untyped JSON object.
+/// Decodes a PUSH frame into an untyped JSON object, by the rules of [`decode_pub`].
 ///
 /// # Errors
-/// A [`DecodeError`] holding `frame` for invalid JSON or a non-object.
+/// As [`decode_pub_value`], without the framing errors.
 pub fn decode_push_value(frame: &[u8]) -> Result<Value, DecodeError> {
-    parse_object(frame).map_err(|k| DecodeError::new(k, frame, Framing::Push))
+    decode_push_with(frame, parse_object)
 }
 
-/// Decodes a PUB frame into its topic and whatever message its `"type"` names.
+/// Decodes a PUB frame into its topic and whatever message its `"type"` names, by the
+/// rules of [`decode_pub`].
 ///
 /// # Errors
 /// A [`DecodeError`] holding `frame`; see [`AnyMessage::from_json`].
 pub fn decode_pub_any(frame: &[u8]) -> Result<(&str, AnyMessage), DecodeError> {
-    let (topic, json) = split_pub(frame)?;
-    let msg = AnyMessage::decode_kind(json).map_err(|k| DecodeError::new(k, frame, Framing::Pub))?;
-    Ok((topic, msg))
+    decode_pub_with(frame, AnyMessage::decode_kind)
 }
 
-/// Decodes a PUSH frame into whatever message its `"type"` names.
+/// Decodes a PUSH frame into whatever message its `"type"` names, by the rules of
+/// [`decode_pub`].
 ///
 /// # Errors
 /// A [`DecodeError`] holding `frame`; see [`AnyMessage::from_json`].
 pub fn decode_push_any(frame: &[u8]) -> Result<AnyMessage, DecodeError> {
-    AnyMessage::decode_kind(frame).map_err(|k| DecodeError::new(k, frame, Framing::Push))
+    decode_push_with(frame, AnyMessage::decode_kind)
 }
 
 /// Decodes an already-parsed JSON object (for example one received untyped) into `M`,
@@ -223,11 +307,42 @@ pub fn from_value<M: Message>(value: &Value) -> Result<M, DecodeError> {
     })
 }
 
-pub(crate) fn parse_object(json: &[u8]) -> Result<Value, DecodeErrorKind> {
-    match serde_json::from_slice::<Value>(json) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(DecodeErrorKind::NotAnObject),
-        Err(e) => Err(DecodeErrorKind::Json(e)),
+/// Parses a JSON object (checked text), rejecting a repeated top-level key.
+pub(crate) fn parse_object(json: &str) -> Result<Value, DecodeErrorKind> {
+    use serde::de::{self, Deserializer, MapAccess, Visitor};
+    /// Set to the key that occurs twice.
+    struct Object<'a>(&'a std::cell::Cell<Option<String>>);
+    impl<'de> Visitor<'de> for Object<'_> {
+        type Value = serde_json::Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = serde_json::Map::new();
+            while let Some(key) = access.next_key::<String>()? {
+                let value = access.next_value::<Value>()?;
+                match map.entry(key) {
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                    serde_json::map::Entry::Occupied(slot) => {
+                        self.0.set(Some(crate::error::clip(slot.key())));
+                        return Err(de::Error::custom("a repeated key"));
+                    }
+                }
+            }
+            Ok(map)
+        }
+    }
+    let duplicate = std::cell::Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(json);
+    let parsed = de.deserialize_map(Object(&duplicate)).and_then(|m| de.end().map(|()| m));
+    match (parsed, duplicate.take()) {
+        (_, Some(key)) => Err(DecodeErrorKind::DuplicateKey { key }),
+        (Ok(map), None) => Ok(Value::Object(map)),
+        // deserialize_map refuses anything but an object as invalid data, at once.
+        (Err(e), None) if e.is_data() => Err(DecodeErrorKind::NotAnObject),
+        (Err(e), None) => Err(DecodeErrorKind::Json(e)),
     }
 }
 

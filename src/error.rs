@@ -51,6 +51,17 @@ pub enum EncodeError {
         /// What was given (`"array"`, `"string"`, a message type name, ...).
         what: &'static str,
     },
+    /// A float field is NaN or infinite, which JSON cannot carry (serde_json would
+    /// silently write `null`). Nothing was written.
+    #[error("field `{field}` of a \"{message_type}\" message is {value}, which JSON cannot carry")]
+    NonFiniteFloat {
+        /// The message's wire name.
+        message_type: &'static str,
+        /// Where the float is, as a path: `timestamp`, `payload.x`, `samples[3]`.
+        field: String,
+        /// The float itself (NaN, inf or -inf).
+        value: f64,
+    },
 }
 
 impl From<crate::message::EncodeJsonError> for EncodeError {
@@ -59,6 +70,9 @@ impl From<crate::message::EncodeJsonError> for EncodeError {
             crate::message::EncodeJsonError::Json(e) => EncodeError::Json(e),
             crate::message::EncodeJsonError::NotAnObject { type_name } => {
                 EncodeError::NotAnObject { what: type_name }
+            }
+            crate::message::EncodeJsonError::NonFiniteFloat { type_name, field, value } => {
+                EncodeError::NonFiniteFloat { message_type: type_name, field, value }
             }
         }
     }
@@ -74,10 +88,35 @@ pub enum DecodeErrorKind {
         /// Length of the valid prefix.
         valid_up_to: usize,
     },
+    /// The JSON document is not valid UTF-8. Every decoder checks the whole document,
+    /// ignored fields included, before parsing it.
+    #[error("the frame is not valid UTF-8 (valid up to byte {valid_up_to})")]
+    NotUtf8 {
+        /// Length of the valid prefix, counted from the start of the frame.
+        valid_up_to: usize,
+    },
+    /// A `\\uD800`-style escape of an unpaired UTF-16 surrogate (Python's `json.dumps`
+    /// writes one for a string holding a lone surrogate), which no Rust string can hold.
+    /// Rejected wherever it stands, in ignored fields too.
+    #[error("the JSON has an unpaired UTF-16 surrogate escape at byte {at}")]
+    LoneSurrogate {
+        /// Byte offset of its backslash, counted from the start of the frame.
+        at: usize,
+    },
+    /// A key occurs twice in the document's top-level object (`"type"` included). JSON
+    /// parsers disagree on which one wins (Python keeps the last), so every decoder of
+    /// this crate rejects the document rather than guess.
+    #[error("the key {key:?} occurs more than once in the message")]
+    DuplicateKey {
+        /// The repeated key (at most its first 64 bytes).
+        key: String,
+    },
     /// A PUB frame without the space that separates topic and JSON.
     #[error("the frame has no space separating topic and JSON")]
     MissingSeparator,
-    /// The JSON is malformed, or does not fit the expected message type's schema.
+    /// The JSON is malformed (including `NaN`/`Infinity`, which are not JSON, and
+    /// nesting deeper than 128 arrays or objects, in ignored fields too), or does not
+    /// fit the expected message type's schema.
     #[error("invalid JSON: {0}")]
     Json(#[source] serde_json::Error),
     /// The JSON is valid but not an object.
@@ -90,11 +129,11 @@ pub enum DecodeErrorKind {
         expected: &'static str,
     },
     /// The `"type"` field names another message type.
-    #[error("expected a message of type \"{expected}\", found \"{found}\"")]
+    #[error("expected a message of type \"{expected}\", found {found:?}")]
     WrongType {
         /// The wire name that was expected.
         expected: &'static str,
-        /// The wire name found.
+        /// The wire name found (at most its first 64 bytes).
         found: String,
     },
     /// The `"type"` field is not a string.
@@ -200,22 +239,124 @@ impl DecodeError {
     }
 }
 
-impl fmt::Debug for DecodeError {
+/// How many bytes of the frame the `Display` and `Debug` of a [`DecodeError`] show.
+const SHOWN_BYTES: usize = 120;
+/// How many characters of the kind's own message they show (serde's messages quote the
+/// offending value, which can be as long as the frame).
+const SHOWN_KIND_CHARS: usize = 300;
+
+/// The first [`SHOWN_BYTES`] of a frame, escaped: valid UTF-8 as Rust's `escape_debug`
+/// writes it, every other byte as `\xNN`, and `...` when there is more.
+struct Preview<'a>(&'a [u8]);
+
+impl fmt::Display for Preview<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DecodeError")
-            .field("kind", &self.kind)
-            .field("framing", &self.framing)
-            .field("raw", &String::from_utf8_lossy(&self.raw))
-            .finish()
+        let shown = &self.0[..self.0.len().min(SHOWN_BYTES)];
+        f.write_str("\"")?;
+        for chunk in shown.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                write!(f, "{}", c.escape_debug())?;
+            }
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        f.write_str("\"")?;
+        if self.0.len() > shown.len() {
+            f.write_str("...")?;
+        }
+        Ok(())
     }
 }
 
+/// Writes at most `left` characters to `out`, control characters escaped, and records
+/// whether anything was cut.
+struct Bounded<'a, W> {
+    out: &'a mut W,
+    left: usize,
+    cut: bool,
+}
+
+impl<W: fmt::Write> fmt::Write for Bounded<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.left == 0 {
+                self.cut = true;
+                return Ok(());
+            }
+            self.left -= 1;
+            if c.is_control() {
+                write!(self.out, "{}", c.escape_default())?;
+            } else {
+                self.out.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `value`'s text bounded by [`SHOWN_KIND_CHARS`], control characters escaped.
+fn write_bounded(f: &mut fmt::Formatter<'_>, value: &dyn fmt::Display) -> fmt::Result {
+    let mut bounded = Bounded { out: f, left: SHOWN_KIND_CHARS, cut: false };
+    fmt::write(&mut bounded, format_args!("{value}"))?;
+    if bounded.cut {
+        f.write_str("...")?;
+    }
+    Ok(())
+}
+
+/// At most the first 64 bytes of `s` (cut at a character boundary), for names that
+/// error values keep.
+pub(crate) fn clip(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+/// Bounded like `Display`: the kind, the framing, the length and an escaped prefix of
+/// the frame; [`DecodeError::raw`] has every byte.
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Kind<'a>(&'a DecodeErrorKind);
+        impl fmt::Debug for Kind<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                struct AsDebug<'a>(&'a DecodeErrorKind);
+                impl fmt::Display for AsDebug<'_> {
+                    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        fmt::Debug::fmt(self.0, f)
+                    }
+                }
+                write_bounded(f, &AsDebug(self.0))
+            }
+        }
+        struct Raw<'a>(&'a [u8]);
+        impl fmt::Debug for Raw<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", Preview(self.0))
+            }
+        }
+        let mut d = f.debug_struct("DecodeError");
+        d.field("kind", &Kind(&self.kind)).field("framing", &self.framing).field("len", &self.raw.len());
+        if !self.extra_parts.is_empty() {
+            d.field("extra_parts", &self.extra_parts.len());
+        }
+        d.field("raw", &Raw(&self.raw)).finish()
+    }
+}
+
+/// `cannot decode frame (<length> bytes: "<escaped prefix>"...): <why>`, bounded
+/// whatever the frame's size: at most 120 bytes of the frame and 300 characters of the
+/// reason, control characters escaped. [`DecodeError::raw`] has every byte.
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: usize = 120;
-        let text = String::from_utf8_lossy(&self.raw[..self.raw.len().min(SHOWN)]);
-        let more = if self.raw.len() > SHOWN { "..." } else { "" };
-        write!(f, "cannot decode frame ({} bytes: {text:?}{more}): {}", self.raw.len(), self.kind)
+        write!(f, "cannot decode frame ({} bytes: {}): ", self.raw.len(), Preview(&self.raw))?;
+        write_bounded(f, &self.kind)
     }
 }
 

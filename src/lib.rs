@@ -63,6 +63,7 @@ pub mod codec;
 pub mod config;
 mod constants;
 mod error;
+mod finite;
 mod message;
 mod message_type;
 mod schemas;

@@ -64,8 +64,8 @@ pub struct FieldInfo {
     pub decode_names: &'static [&'static str],
 }
 
-/// Decodes a JSON document into a boxed message of one registered type.
-type DecodeFn = fn(&[u8]) -> Result<Box<dyn DynMessage>, DecodeErrorKind>;
+/// Decodes a JSON document (checked UTF-8) into a boxed message of one registered type.
+type DecodeFn = fn(&str) -> Result<Box<dyn DynMessage>, DecodeErrorKind>;
 
 /// A registered message type: what the registry knows of it.
 #[derive(Clone, Copy)]
@@ -115,7 +115,15 @@ impl MessageInfo {
     /// [`DecodeError`](crate::DecodeError) when the document is not valid JSON for the
     /// type or its `type` field is missing or names another type.
     pub fn decode(&self, json: &[u8]) -> Result<Box<dyn DynMessage>, crate::DecodeError> {
-        (self.decode)(json).map_err(|e| crate::DecodeError::new(e, json, crate::Framing::Push))
+        crate::codec::json_text(json, 0)
+            .and_then(|text| self.decode_text(text))
+            .map_err(|e| crate::DecodeError::new(e, json, crate::Framing::Push))
+    }
+
+    /// [`decode`](Self::decode) of a document already checked to be text, without a
+    /// copy of the frame on failure.
+    pub(crate) fn decode_text(&self, json: &str) -> Result<Box<dyn DynMessage>, DecodeErrorKind> {
+        (self.decode)(json)
     }
 }
 
@@ -209,6 +217,21 @@ pub trait DynMessage: fmt::Debug + Send + Sync + 'static {
     fn as_any(&self) -> &dyn Any;
     /// For downcasting to the concrete type by value.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
+    /// Appends the message's JSON (with its `"type"`) to `buf`.
+    ///
+    /// # Errors
+    /// As [`codec::encode_push`](crate::codec::encode_push); `buf` is left as it was.
+    fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), crate::EncodeError> {
+        let start = buf.len();
+        let value = self.to_json();
+        if !value.is_object() {
+            return Err(crate::EncodeError::NotAnObject { what: self.type_name() });
+        }
+        serde_json::to_writer(&mut *buf, &value).map_err(|e| {
+            buf.truncate(start);
+            crate::EncodeError::Json(e)
+        })
+    }
 }
 
 impl<M: Message> DynMessage for M {
@@ -227,6 +250,9 @@ impl<M: Message> DynMessage for M {
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
         self
+    }
+    fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), crate::EncodeError> {
+        encode_tagged(self, buf).map_err(Into::into)
     }
 }
 
@@ -252,13 +278,17 @@ impl dyn DynMessage {
     }
 }
 
-fn decode_dyn<M: Message>(json: &[u8]) -> Result<Box<dyn DynMessage>, DecodeErrorKind> {
+fn decode_dyn<M: Message>(json: &str) -> Result<Box<dyn DynMessage>, DecodeErrorKind> {
     decode_tagged::<M>(json).map(|m| Box::new(m) as Box<dyn DynMessage>)
 }
 
 /// Serializes `msg` into `buf` (appending) as a JSON object whose first member is
 /// `"type": M::TYPE`. No intermediate allocation: the struct is written straight after
 /// the tag and its opening brace overwritten.
+///
+/// serde_json writes a non-finite float as `null`; so when the output contains `null`
+/// (and only then: a search of the output, a few ns), the message is walked for one,
+/// which is an error naming its field. On any error `buf` is left as it was.
 pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<(), EncodeJsonError> {
     let start = buf.len();
     buf.extend_from_slice(b"{\"type\":\"");
@@ -268,6 +298,12 @@ pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<()
     if let Err(e) = serde_json::to_writer(&mut *buf, msg) {
         buf.truncate(start);
         return Err(EncodeJsonError::Json(e));
+    }
+    if memchr::memmem::find(&buf[body..], b"null").is_some() {
+        if let Some((field, value)) = crate::finite::find_non_finite(msg) {
+            buf.truncate(start);
+            return Err(EncodeJsonError::NonFiniteFloat { type_name: M::TYPE, field, value });
+        }
     }
     match &buf[body..] {
         [b'{', b'}'] => {
@@ -298,6 +334,16 @@ pub(crate) enum EncodeJsonError {
         /// The wire name of the offending type.
         type_name: &'static str,
     },
+    /// A float field is NaN or infinite.
+    #[error("field `{field}` of \"{type_name}\" is {value}, which JSON cannot carry")]
+    NonFiniteFloat {
+        /// The wire name of the message type.
+        type_name: &'static str,
+        /// The field's path.
+        field: String,
+        /// The float.
+        value: f64,
+    },
 }
 
 /// What the tag check saw; written by the filtering map access, read after parsing.
@@ -307,17 +353,24 @@ enum TagState {
     Ok,
     Wrong,
     NotString,
+    /// A top-level key occurred twice (the key is in `found`).
+    Duplicate,
 }
 
 /// Decodes `json` into `M` in one pass, checking and stripping the `"type"` member at
 /// the top level (wherever it stands in the object).
-pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, DecodeErrorKind> {
+///
+/// Every decoder applies the same rules to a document: it is UTF-8 with no unpaired
+/// surrogate escape (checked by the caller, [`crate::codec::json_text`]), its top-level
+/// object repeats no key ([`DecodeErrorKind::DuplicateKey`]), and nothing in it, ignored
+/// fields included, nests deeper than serde_json's limit of 128.
+pub(crate) fn decode_tagged<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
     if let Some(Ok(msg)) = decode_tag_first::<M>(json) {
         return Ok(msg);
     }
     // Any failure goes through the general path, so its error (and the position it
     // names) is about the frame as received.
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::from_str(json);
     let msg = tagged::<M, _>(&mut de)?;
     de.end().map_err(DecodeErrorKind::Json)?;
     Ok(msg)
@@ -329,16 +382,17 @@ pub(crate) fn decode_tagged<M: Message>(json: &[u8]) -> Result<M, DecodeErrorKin
 /// with the tag cut out, so no key goes through the tag filter. `None` (or an error)
 /// sends the document down the general path.
 ///
-/// A second `"type"` member later in such a document (invalid input: JSON objects have
-/// unique keys) is not checked here; the struct ignores it as an unknown field, and
-/// `Heartbeat` drops it rather than keep it as an extra field. Scanning every document
-/// for it would cost most of what this path saves.
-fn decode_tag_first<M: Message>(json: &[u8]) -> Option<Result<M, DecodeErrorKind>> {
+/// Keys are not tracked here: `M`'s deserializer rejects a repeated field of its own
+/// (serde's derive does, and `Heartbeat`), and a value `M` ignores (an unknown field, or
+/// a second `"type"`) fails this path, so documents with either are decoded (and their
+/// keys checked) by the general path.
+fn decode_tag_first<M: Message>(json: &str) -> Option<Result<M, DecodeErrorKind>> {
     const MAX: usize = 512;
     fn skip_ws(b: &[u8]) -> &[u8] {
         let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
         &b[n..]
     }
+    let json = json.as_bytes();
     if json.len() > MAX {
         return None;
     }
@@ -360,7 +414,16 @@ fn decode_tag_first<M: Message>(json: &[u8]) -> Option<Result<M, DecodeErrorKind
     let mut buf = [0u8; MAX];
     buf[0] = b'{';
     buf[1..=body.len()].copy_from_slice(body);
-    Some(serde_json::from_slice::<M>(&buf[..=body.len()]).map_err(DecodeErrorKind::Json))
+    // SAFETY: `json` is a `str`, and `body` is a suffix of it that starts after an ASCII
+    // byte (`,` or whitespace) or at one (`}`), so on a character boundary: `body` is
+    // valid UTF-8, and so is `{` followed by it.
+    let text = unsafe { std::str::from_utf8_unchecked(&buf[..=body.len()]) };
+    let state = Cell::new(TagState::Ok);
+    let found = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let checked =
+        TagChecking::<_, true> { inner: &mut de, accepts: M::accepts_type, state: &state, found: &found };
+    Some(M::deserialize(checked).and_then(|m| de.end().map(|()| m)).map_err(DecodeErrorKind::Json))
 }
 
 /// Decodes an already-parsed JSON value into `M`, checking the tag the same way.
@@ -376,32 +439,41 @@ where
 {
     let state = Cell::new(TagState::Unseen);
     let found: Cell<Option<String>> = Cell::new(None);
-    let result =
-        M::deserialize(TagChecking { inner: de, accepts: M::accepts_type, state: &state, found: &found });
+    let result = M::deserialize(TagChecking::<_, false> {
+        inner: de,
+        accepts: M::accepts_type,
+        state: &state,
+        found: &found,
+    });
     match state.get() {
         TagState::Wrong => {
             Err(DecodeErrorKind::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
         }
         TagState::NotString => Err(DecodeErrorKind::TypeNotAString),
+        TagState::Duplicate => Err(DecodeErrorKind::DuplicateKey { key: found.take().unwrap_or_default() }),
         TagState::Unseen if result.is_ok() => Err(DecodeErrorKind::MissingType { expected: M::TYPE }),
         _ => result.map_err(DecodeErrorKind::Json),
     }
 }
 
-struct TagChecking<'s, D> {
+/// `M`'s deserializer seen through the top-level checks. `FAST`: the tag has been cut out
+/// already, keys pass straight through, and a value `M` ignores fails the decode (see
+/// [`decode_tag_first`]). Otherwise: the tag is checked and hidden, every top-level key
+/// is checked for repeats, and ignored values are parsed within the depth limit.
+struct TagChecking<'s, D, const FAST: bool> {
     inner: D,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
     found: &'s Cell<Option<String>>,
 }
 
-impl<'s, D> TagChecking<'s, D> {
-    fn visitor<V>(&self, inner: V) -> TagVisitor<'s, V> {
+impl<'s, D, const FAST: bool> TagChecking<'s, D, FAST> {
+    fn visitor<V>(&self, inner: V) -> TagVisitor<'s, V, FAST> {
         TagVisitor { inner, accepts: self.accepts, state: self.state, found: self.found }
     }
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for TagChecking<'_, D> {
+impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for TagChecking<'_, D, FAST> {
     type Error = D::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -431,14 +503,14 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for TagChecking<'_, D> {
     }
 }
 
-struct TagVisitor<'s, V> {
+struct TagVisitor<'s, V, const FAST: bool> {
     inner: V,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
     found: &'s Cell<Option<String>>,
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for TagVisitor<'_, V> {
+impl<'de, V: Visitor<'de>, const FAST: bool> Visitor<'de> for TagVisitor<'_, V, FAST> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -446,32 +518,41 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TagVisitor<'_, V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_map(TagFilter {
+        self.inner.visit_map(TagFilter::<A, FAST> {
             inner: map,
             accepts: self.accepts,
             state: self.state,
             found: self.found,
+            keys: KeySet::default(),
         })
     }
 }
 
-/// A map access that hides the top-level `"type"` member from the struct's visitor
-/// after checking it.
-struct TagFilter<'s, A> {
+/// The top-level map access: see [`TagChecking`].
+struct TagFilter<'de, 's, A, const FAST: bool> {
     inner: A,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
     found: &'s Cell<Option<String>>,
+    keys: KeySet<'de>,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'_, A> {
+impl<'de, A: MapAccess<'de>, const FAST: bool> MapAccess<'de> for TagFilter<'de, '_, A, FAST> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        if FAST {
+            return self.inner.next_key_seed(seed);
+        }
         loop {
             let Some(key) = self.inner.next_key_seed(CowStr)? else {
                 return Ok(None);
             };
+            if !self.keys.insert(key.clone()) {
+                self.state.set(TagState::Duplicate);
+                self.found.set(Some(crate::error::clip(&key)));
+                return Err(de::Error::custom("a repeated key"));
+            }
             if key != "type" {
                 return match key {
                     Cow::Borrowed(k) => {
@@ -484,7 +565,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'_, A> {
                 Some(found) if (self.accepts)(&found) => self.state.set(TagState::Ok),
                 Some(found) => {
                     self.state.set(TagState::Wrong);
-                    self.found.set(Some(found.into_owned()));
+                    self.found.set(Some(crate::error::clip(&found)));
                     return Err(de::Error::custom("wrong message type"));
                 }
                 None => {
@@ -496,11 +577,196 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'_, A> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.inner.next_value_seed(seed)
+        self.inner.next_value_seed(ValueSeed::<S, FAST>(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {
         self.inner.size_hint()
+    }
+}
+
+/// The keys of one object seen so far: a short list, a hash set past 16 keys (so a
+/// hostile object of 100,000 keys costs no quadratic time).
+#[derive(Default)]
+pub(crate) struct KeySet<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<std::collections::HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> KeySet<'de> {
+    /// Adds `key` (a clone of a borrowed key costs nothing); `false` if it was there
+    /// already.
+    pub(crate) fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        const FEW: usize = 16;
+        if let Some(many) = &mut self.many {
+            return many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        if self.few.len() < FEW {
+            self.few.push(key);
+        } else {
+            let mut many: std::collections::HashSet<_> = self.few.drain(..).collect();
+            many.insert(key);
+            self.many = Some(many);
+        }
+        true
+    }
+}
+
+/// The seed of a top-level value: deserializes it through [`ValueDe`].
+struct ValueSeed<S, const FAST: bool>(S);
+
+impl<'de, S: DeserializeSeed<'de>, const FAST: bool> DeserializeSeed<'de> for ValueSeed<S, FAST> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(ValueDe::<D, FAST>(d))
+    }
+}
+
+/// A top-level value's deserializer: serde_json's, except for a value the type ignores,
+/// which fails the fast path (`FAST`) or is parsed within the depth limit, where
+/// serde_json would skip it at any depth.
+struct ValueDe<D, const FAST: bool>(D);
+
+macro_rules! forward_value_de {
+    ($($method:ident),* $(,)?) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(visitor)
+        })*
+    };
+}
+
+impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for ValueDe<D, FAST> {
+    type Error = D::Error;
+
+    forward_value_de!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, v)
+    }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, v)
+    }
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, v)
+    }
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, v)
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, v)
+    }
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, v)
+    }
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        if FAST {
+            return Err(de::Error::custom("an ignored member: left to the general path"));
+        }
+        DeepIgnore.deserialize(self.0)?;
+        v.visit_unit()
+    }
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// Skips a value like [`de::IgnoredAny`], but through `deserialize_any` at every level,
+/// so serde_json's depth limit (128) applies as it does to every value it parses.
+pub(crate) struct DeepIgnore;
+
+impl<'de> DeserializeSeed<'de> for DeepIgnore {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(DeepIgnore)
+    }
+}
+
+impl<'de> Visitor<'de> for DeepIgnore {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq.next_element_seed(DeepIgnore)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while map.next_key_seed(DeepIgnore)?.is_some() {
+            map.next_value_seed(DeepIgnore)?;
+        }
+        Ok(())
     }
 }
 
@@ -588,18 +854,24 @@ impl<'de> Visitor<'de> for MaybeCowStrVisitor {
 }
 
 /// Reads only the top-level `"type"` of a JSON object (skipping everything else), for
-/// dispatch by [`AnyMessage`](crate::AnyMessage).
-pub(crate) fn peek_type(json: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
-    struct Peek;
-    impl<'de> Visitor<'de> for Peek {
+/// dispatch by [`AnyMessage`](crate::AnyMessage), checking the top-level keys for
+/// repeats as every decoder does. `Ok(None)`: an object without a string `"type"`.
+pub(crate) fn peek_type(json: &str) -> Result<Option<Cow<'_, str>>, DecodeErrorKind> {
+    struct Peek<'a>(&'a Cell<Option<String>>);
+    impl<'de> Visitor<'de> for Peek<'_> {
         type Value = Option<Cow<'de, str>>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
             let mut found = None;
+            let mut keys = KeySet::default();
             while let Some(key) = map.next_key_seed(CowStr)? {
-                if key == "type" && found.is_none() {
+                if !keys.insert(key.clone()) {
+                    self.0.set(Some(crate::error::clip(&key)));
+                    return Err(de::Error::custom("a repeated key"));
+                }
+                if key == "type" {
                     found = map.next_value_seed(MaybeCowStr)?;
                 } else {
                     map.next_value::<de::IgnoredAny>()?;
@@ -608,8 +880,13 @@ pub(crate) fn peek_type(json: &[u8]) -> Result<Option<Cow<'_, str>>, serde_json:
             Ok(found)
         }
     }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let t = de.deserialize_map(Peek)?;
-    de.end()?;
-    Ok(t)
+    let duplicate = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(json);
+    let peeked = de.deserialize_map(Peek(&duplicate)).and_then(|t| de.end().map(|()| t));
+    match (peeked, duplicate.take()) {
+        (_, Some(key)) => Err(DecodeErrorKind::DuplicateKey { key }),
+        (Ok(t), None) => Ok(t),
+        (Err(e), None) if e.is_data() => Err(DecodeErrorKind::NotAnObject),
+        (Err(e), None) => Err(DecodeErrorKind::Json(e)),
+    }
 }

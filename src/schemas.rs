@@ -372,7 +372,17 @@ impl<'de> Deserialize<'de> for Heartbeat {
                         }
                         _ => {
                             let value = map.next_value()?;
-                            extra.insert(key.into_owned(), value);
+                            match extra.entry(key.into_owned()) {
+                                serde_json::map::Entry::Vacant(slot) => {
+                                    slot.insert(value);
+                                }
+                                serde_json::map::Entry::Occupied(slot) => {
+                                    return Err(de::Error::custom(format_args!(
+                                        "duplicate field `{}`",
+                                        slot.key()
+                                    )))
+                                }
+                            }
                         }
                     }
                 }

@@ -98,7 +98,9 @@ fn subscriber_reports_malformed_frames_and_keeps_working() {
     each_receive_fails(&mut sub, &raw, br#"status {"type": "EraChanged", "era": "#, |k| {
         matches!(k, DecodeErrorKind::Json(_))
     });
-    each_receive_fails(&mut sub, &raw, b"status \xff\xfe", |k| matches!(k, DecodeErrorKind::Json(_)));
+    each_receive_fails(&mut sub, &raw, b"status \xff\xfe", |k| {
+        matches!(k, DecodeErrorKind::NotUtf8 { valid_up_to: 7 })
+    });
     each_receive_fails(&mut sub, &raw, b"status [1, 2]", |k| {
         matches!(k, DecodeErrorKind::NotAnObject | DecodeErrorKind::Json(_))
     });
@@ -187,7 +189,7 @@ fn pull_reports_malformed_frames_and_keeps_working() {
     let (mut pull, raw) = pull_with_raw_pusher();
     type Check = fn(&DecodeErrorKind) -> bool;
     let cases: [(&[u8], Check); 5] = [
-        (b"\xff\xfe not UTF-8", |k| matches!(k, DecodeErrorKind::Json(_))),
+        (b"\xff\xfe not UTF-8", |k| matches!(k, DecodeErrorKind::NotUtf8 { valid_up_to: 0 })),
         (br#"{"type": "EraChanged", "era": "#, |k| matches!(k, DecodeErrorKind::Json(_))),
         (b"", |k| matches!(k, DecodeErrorKind::Json(_))),
         (b"\"just a string\"", |k| matches!(k, DecodeErrorKind::NotAnObject | DecodeErrorKind::Json(_))),
