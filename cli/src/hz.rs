@@ -60,7 +60,7 @@ pub fn run(mut sub: Subscriber, limit: Option<Duration>) -> Result<(), Failure> 
             for (topic, s) in &mut stats {
                 let rate = s.window as f64 / elapsed.as_secs_f64();
                 let avg = s.bytes_sum.checked_div(s.count).unwrap_or(0);
-                let shown = if topic.is_empty() { "(empty)" } else { topic.as_str() };
+                let shown = if topic.is_empty() { "(empty)".into() } else { crate::output::escape(topic) };
                 let _ = writeln!(
                     out,
                     "{shown:<24} {rate:>10.1} {:>10} {:>8} {avg:>8} {:>8}",

@@ -183,7 +183,8 @@ fn main() -> ExitCode {
                 Failure::Usage(t) => (2, t),
                 Failure::Timeout(t) => (3, t),
             };
-            eprintln!("exbus: {text}");
+            // A failure's text can quote the network (a topic, a frame): escaped.
+            eprintln!("exbus: {}", output::escape(&text));
             ExitCode::from(code)
         }
     }

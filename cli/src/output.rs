@@ -1,6 +1,8 @@
 //! How messages are printed: readable on a terminal (colour only there), or one JSON
 //! object per line.
 
+use std::borrow::Cow;
+
 use experimance_common::{DecodeError, MessageInfo};
 use serde_json::{json, Value};
 
@@ -17,7 +19,31 @@ fn paint(text: &str, code: &str, colour: bool) -> String {
     }
 }
 
-/// One received message.
+/// Text from the network made safe for a terminal: every control character (C0, DEL,
+/// C1: ESC sequences, BEL, backspace, carriage return...) and every bidirectional
+/// override or isolate written as a `\u{..}` escape, so a frame cannot retitle,
+/// clear or recolour the terminal, or fake a line. Borrowed when nothing needs escaping.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One received message. Human output escapes everything that came from the network
+/// ([`escape`]); `--json` output is JSON, whose strings escape control characters.
 pub fn message(topic: Option<&str>, value: &Value, json: bool, colour: bool) -> String {
     let type_name = value.get("type").and_then(Value::as_str);
     if json {
@@ -31,23 +57,26 @@ pub fn message(topic: Option<&str>, value: &Value, json: bool, colour: bool) -> 
     }
     let mut text = String::new();
     if let Some(t) = topic {
-        text.push_str(&paint(&format!("[{t}]"), CYAN, colour));
+        text.push_str(&paint(&format!("[{}]", escape(t)), CYAN, colour));
         text.push(' ');
     }
-    text.push_str(&paint(type_name.unwrap_or("(no type)"), BOLD, colour));
+    text.push_str(&paint(&escape(type_name.unwrap_or("(no type)")), BOLD, colour));
     if let Value::Object(fields) = value {
         for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != "type") {
-            text.push_str(&format!(" {k}={v}"));
+            // serde_json escapes C0 controls in strings, not C1 or bidi ones.
+            text.push_str(&format!(" {}={}", escape(k), escape(&v.to_string())));
         }
     }
     text
 }
 
-/// A frame that did not decode: its error and its raw bytes, never dropped.
+/// A frame that did not decode, never dropped: as JSON, its error and all its bytes; for
+/// a human, the error's bounded text (its length and an escaped prefix) and, when it is
+/// not UTF-8, the hex of that prefix.
 pub fn undecodable(e: &DecodeError, json: bool, colour: bool) -> String {
-    let raw = String::from_utf8_lossy(e.raw());
     let valid_utf8 = std::str::from_utf8(e.raw()).is_ok();
     if json {
+        let raw = String::from_utf8_lossy(e.raw());
         let mut line = serde_json::Map::new();
         if e.framing() == experimance_common::Framing::Pub {
             line.insert("topic".into(), json!(e.topic()));
@@ -59,10 +88,14 @@ pub fn undecodable(e: &DecodeError, json: bool, colour: bool) -> String {
         }
         return Value::Object(line).to_string();
     }
-    let mut text = paint(&format!("undecodable frame: {}", e.kind()), RED, colour);
-    text.push_str(&format!(" raw={raw:?}"));
+    const HEX_SHOWN: usize = 64;
+    let mut text = paint("undecodable frame", RED, colour);
+    text.push_str(": ");
+    text.push_str(&escape(&e.to_string()));
     if !valid_utf8 {
-        text.push_str(&format!(" hex={}", hex(e.raw())));
+        let shown = &e.raw()[..e.raw().len().min(HEX_SHOWN)];
+        let more = if shown.len() < e.raw().len() { "..." } else { "" };
+        text.push_str(&format!(" hex={}{more}", hex(shown)));
     }
     text
 }

@@ -297,3 +297,94 @@ fn hz_reports_rate_and_sizes_per_topic() {
         assert_eq!(cols[3..6], [len.to_string(), len.to_string(), len.to_string()], "{row}");
     }
 }
+
+/// Every character of `bytes` that a terminal would act on: C0 controls but the line
+/// feed, DEL, C1 controls, bidirectional overrides. Undecodable UTF-8 counts too.
+fn terminal_controls(bytes: &[u8]) -> Vec<char> {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars()
+        .filter(|&c| (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{fffd}'))
+        .collect()
+}
+
+/// The rest of a child's stderr, once it has exited (the reader thread ends with it).
+fn rest_of(stderr: mpsc::Receiver<String>) -> String {
+    let mut text = String::new();
+    while let Ok(line) = stderr.recv_timeout(Duration::from_secs(10)) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// Frames whose topic, type, keys, values or raw bytes carry terminal escapes (a title
+/// change, a clear, a fake red alert, a C1 CSI, a bidi override).
+const HOSTILE_JSON: [&str; 4] = [
+    r#"{"type": "\u001b]0;pwned\u0007", "status": true}"#,
+    r#"{"type": "IdleStatus", "\u001b[2J\u001b[31mALERT": 1}"#,
+    r#"{"type": "Custom", "v": "\u009b31m red \u202e evil"}"#,
+    "{\"type\": \x1b[2J broken",
+];
+
+#[test]
+fn hostile_frames_reach_the_terminal_escaped_in_listen_pull_and_hz() {
+    // listen: hostile topics (also not UTF-8) and documents, human output.
+    let n = HOSTILE_JSON.len() + 2;
+    let count = n.to_string();
+    let (listener, endpoint, err) =
+        spawn_bound(&["listen", "@tcp://127.0.0.1:*", "--count", &count, "--timeout", "20"]);
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    publisher.connect(&endpoint).unwrap();
+    let mut subscription = zmq::Message::new();
+    publisher.recv(&mut subscription, 0).unwrap();
+    publisher.send(&b"\x1b]0;title\x07 {\"type\": \"IdleStatus\", \"status\": true}"[..], 0).unwrap();
+    publisher.send(&b"\x1b[31m\xff {}"[..], 0).unwrap();
+    for json in HOSTILE_JSON {
+        publisher.send(format!("news {json}").as_bytes(), 0).unwrap();
+    }
+    let out = finish(listener, Duration::from_secs(30));
+    let stderr = rest_of(err);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{out:?} {stderr}");
+    assert_eq!(stdout.lines().count(), n, "{stdout}");
+    assert_eq!(terminal_controls(&out.stdout), [], "listen stdout: {stdout}");
+    assert_eq!(terminal_controls(stderr.as_bytes()), [], "listen stderr: {stderr}");
+    assert!(stdout.contains(r"[\u{1b}]0;title\u{7}] IdleStatus"), "{stdout}");
+    assert!(stdout.contains(r"\u{1b}[2J\u{1b}[31mALERT=1"), "{stdout}");
+    assert!(stdout.contains(r"\u{9b}31m red \u{202e} evil"), "{stdout}");
+
+    // pull: the same documents over PUSH.
+    let count = HOSTILE_JSON.len().to_string();
+    let (puller, endpoint, err) =
+        spawn_bound(&["pull", "@tcp://127.0.0.1:*", "--count", &count, "--timeout", "20"]);
+    let push = ctx.socket(zmq::PUSH).unwrap();
+    push.set_linger(5000).unwrap();
+    push.connect(&endpoint).unwrap();
+    for json in HOSTILE_JSON {
+        push.send(json.as_bytes(), 0).unwrap();
+    }
+    let out = finish(puller, Duration::from_secs(30));
+    let stderr = rest_of(err);
+    assert!(out.status.success(), "{out:?} {stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), HOSTILE_JSON.len());
+    assert_eq!(terminal_controls(&out.stdout), [], "pull stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(terminal_controls(stderr.as_bytes()), [], "pull stderr: {stderr}");
+
+    // hz: a hostile topic name in the table.
+    let (hz, endpoint, err) = spawn_bound(&["hz", "@tcp://127.0.0.1:*", "--seconds", "2.5"]);
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    publisher.connect(&endpoint).unwrap();
+    publisher.recv(&mut subscription, 0).unwrap();
+    for _ in 0..200 {
+        publisher.send(&b"\x1b]0;hz\x07 {\"type\": \"IdleStatus\", \"status\": true}"[..], 0).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = finish(hz, Duration::from_secs(20));
+    let stderr = rest_of(err);
+    assert!(out.status.success(), "{out:?} {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(terminal_controls(&out.stdout), [], "hz stdout: {stdout}");
+    assert_eq!(terminal_controls(stderr.as_bytes()), [], "hz stderr: {stderr}");
+    assert!(stdout.contains(r"\u{1b}]0;hz\u{7}"), "{stdout}");
+}
