@@ -4,13 +4,15 @@
 //! gets its sender disconnected and delivers nothing.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use experimance_common::socket::{global_context, Error, PullSocket, Subscriber};
+use experimance_common::socket::{Error, PullSocket, Subscriber};
 use experimance_common::{AnyMessage, Biome, DecodeError, DecodeErrorKind, Era, EraChanged, Framing};
 use serde_json::Value;
 
-const READY: Duration = Duration::from_secs(5);
+#[path = "support/net.rs"]
+mod net;
+use net::{assert_disconnected, raw_peer, raw_socket, READY};
+
 const GOOD_JSON: &[u8] = br#"{"type": "EraChanged", "era": "modern", "biome": "forest"}"#;
 const GOOD: EraChanged = EraChanged { era: Era::Modern, biome: Biome::Forest };
 
@@ -24,14 +26,6 @@ fn pub_frame(topic: &str, json: &[u8]) -> Vec<u8> {
     f.push(b' ');
     f.extend_from_slice(json);
     f
-}
-
-fn raw_socket(kind: zmq::SocketType) -> zmq::Socket {
-    let s = global_context().socket(kind).unwrap();
-    s.set_linger(0).unwrap();
-    s.set_sndtimeo(5000).unwrap();
-    s.set_rcvtimeo(5000).unwrap();
-    s
 }
 
 /// The decode error inside `result`, checked to hold `frame` as received.
@@ -256,34 +250,6 @@ fn pull_reports_the_wrong_message_type_and_multipart() {
 
 const LIMIT: u64 = 1_000_000;
 const HUGE: usize = 10 * 1024 * 1024;
-
-/// A raw socket of `kind` connected to `endpoint`, which does not reconnect, and a
-/// monitor that reports when it gets disconnected.
-fn raw_peer(kind: zmq::SocketType, endpoint: &str) -> (zmq::Socket, zmq::Socket) {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let peer = raw_socket(kind);
-    // Refused is final: no reconnect, so the refusal is observable and nothing is resent.
-    peer.set_reconnect_ivl(-1).unwrap();
-    let monitor_endpoint = format!(
-        "inproc://exp-bad-input-monitor-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    // Only DISCONNECTED: libzmq sends monitor events with a blocking send, so no event
-    // may come after the reader below is closed (MONITOR_STOPPED would).
-    peer.monitor(&monitor_endpoint, i32::from(zmq::SocketEvent::DISCONNECTED.to_raw())).unwrap();
-    let monitor = global_context().socket(zmq::PAIR).unwrap();
-    monitor.set_linger(0).unwrap();
-    monitor.set_rcvtimeo(5000).unwrap();
-    monitor.connect(&monitor_endpoint).unwrap();
-    peer.connect(endpoint).unwrap();
-    (peer, monitor)
-}
-
-fn assert_disconnected(monitor: &zmq::Socket) {
-    let event = monitor.recv_multipart(0).expect("the oversized sender is disconnected");
-    assert_eq!(u16::from_ne_bytes([event[0][0], event[0][1]]), zmq::SocketEvent::DISCONNECTED.to_raw());
-}
 
 #[test]
 fn pull_refuses_an_oversized_message_and_its_sender() {

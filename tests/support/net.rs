@@ -68,3 +68,37 @@ impl Drop for DeadPort {
         unsafe { libc::close(self.fd) };
     }
 }
+
+/// A raw `zmq` socket of `kind` on the library's context (so `inproc://` reaches the
+/// library's sockets), with no linger and 5 s send/receive timeouts.
+pub fn raw_socket(kind: zmq::SocketType) -> zmq::Socket {
+    let s = experimance_common::socket::global_context().socket(kind).unwrap();
+    s.set_linger(0).unwrap();
+    s.set_sndtimeo(5000).unwrap();
+    s.set_rcvtimeo(5000).unwrap();
+    s
+}
+
+/// A raw socket of `kind` connected to `endpoint`, which does not reconnect, and a
+/// monitor that reports when it gets disconnected.
+pub fn raw_peer(kind: zmq::SocketType, endpoint: &str) -> (zmq::Socket, zmq::Socket) {
+    let peer = raw_socket(kind);
+    // Refused is final: no reconnect, so the refusal is observable and nothing is resent.
+    peer.set_reconnect_ivl(-1).unwrap();
+    let monitor_endpoint = format!("inproc://{}", unique("monitor"));
+    // Only DISCONNECTED: libzmq sends monitor events with a blocking send, so no event
+    // may come after the reader below is closed (MONITOR_STOPPED would).
+    peer.monitor(&monitor_endpoint, i32::from(zmq::SocketEvent::DISCONNECTED.to_raw())).unwrap();
+    let monitor = experimance_common::socket::global_context().socket(zmq::PAIR).unwrap();
+    monitor.set_linger(0).unwrap();
+    monitor.set_rcvtimeo(5000).unwrap();
+    monitor.connect(&monitor_endpoint).unwrap();
+    peer.connect(endpoint).unwrap();
+    (peer, monitor)
+}
+
+/// Waits (5 s at most) for the monitor of [`raw_peer`] to report the disconnection.
+pub fn assert_disconnected(monitor: &zmq::Socket) {
+    let event = monitor.recv_multipart(0).expect("the oversized sender is disconnected");
+    assert_eq!(u16::from_ne_bytes([event[0][0], event[0][1]]), zmq::SocketEvent::DISCONNECTED.to_raw());
+}
