@@ -303,7 +303,7 @@ pub fn decode_push_any(frame: &[u8]) -> Result<AnyMessage, DecodeError> {
 pub fn from_value<M: Message>(value: &Value) -> Result<M, DecodeError> {
     crate::message::decode_tagged_value::<M>(value).map_err(|e| {
         let raw = serde_json::to_vec(value).unwrap_or_default();
-        DecodeError::new(e, &raw, Framing::Push)
+        DecodeError::from_vec(e, raw, Framing::Push)
     })
 }
 

@@ -175,8 +175,14 @@ pub enum Framing {
 }
 
 impl DecodeError {
+    /// The error for `raw`, copied once (the only copy of a frame an error makes).
     pub(crate) fn new(kind: impl Into<DecodeErrorKind>, raw: &[u8], framing: Framing) -> Self {
-        DecodeError { kind: kind.into(), raw: raw.to_vec(), extra_parts: Vec::new(), framing }
+        DecodeError::from_vec(kind, raw.to_vec(), framing)
+    }
+
+    /// The error for a frame already owned.
+    pub(crate) fn from_vec(kind: impl Into<DecodeErrorKind>, raw: Vec<u8>, framing: Framing) -> Self {
+        DecodeError { kind: kind.into(), raw, extra_parts: Vec::new(), framing }
     }
 
     pub(crate) fn multipart(framing: Framing, first: Vec<u8>, rest: Vec<Vec<u8>>) -> Self {

@@ -287,7 +287,7 @@ fn decode_dyn<M: Message>(json: &str) -> Result<Box<dyn DynMessage>, DecodeError
 /// the tag and its opening brace overwritten.
 ///
 /// serde_json writes a non-finite float as `null`; so when the output contains `null`
-/// (and only then: a search of the output, a few ns), the message is walked for one,
+/// (serde_json's formatter notes it: no search of the output), the message is walked for one,
 /// which is an error naming its field. On any error `buf` is left as it was.
 pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<(), EncodeJsonError> {
     let start = buf.len();
@@ -295,11 +295,13 @@ pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<()
     buf.extend_from_slice(M::TYPE.as_bytes());
     buf.push(b'"');
     let body = buf.len();
-    if let Err(e) = serde_json::to_writer(&mut *buf, msg) {
+    let wrote_null = Cell::new(false);
+    let mut ser = serde_json::Serializer::with_formatter(&mut *buf, NullSpotter(&wrote_null));
+    if let Err(e) = msg.serialize(&mut ser) {
         buf.truncate(start);
         return Err(EncodeJsonError::Json(e));
     }
-    if memchr::memmem::find(&buf[body..], b"null").is_some() {
+    if wrote_null.get() {
         if let Some((field, value)) = crate::finite::find_non_finite(msg) {
             buf.truncate(start);
             return Err(EncodeJsonError::NonFiniteFloat { type_name: M::TYPE, field, value });
@@ -319,6 +321,17 @@ pub(crate) fn encode_tagged<M: Message>(msg: &M, buf: &mut Vec<u8>) -> Result<()
             buf.truncate(start);
             Err(EncodeJsonError::NotAnObject { type_name: M::TYPE })
         }
+    }
+}
+
+/// serde_json's compact formatter, noting whether it wrote a `null`: serde_json writes a
+/// non-finite float as one, so only then can the message hold such a float.
+struct NullSpotter<'a>(&'a Cell<bool>);
+
+impl serde_json::ser::Formatter for NullSpotter<'_> {
+    fn write_null<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.set(true);
+        writer.write_all(b"null")
     }
 }
 
