@@ -48,6 +48,9 @@ fn check_error(e: &DecodeError, frame: &[u8]) -> Result<Option<String>, String> 
 /// else the kind of its failure before parsing.
 type Outcome = Result<Option<String>, String>;
 
+/// What a family of decoders made of the frame: one [`Outcome`] per decoder.
+pub type Outcomes = Result<Vec<Option<String>>, String>;
+
 fn typed<M: Message + PartialEq>(frame: &[u8], framing: Framing) -> Outcome {
     let mut buf = Vec::new();
     match framing {
@@ -81,7 +84,7 @@ fn same<T: PartialEq + std::fmt::Debug>(a: &T, b: &T, what: &str) -> Result<(), 
 }
 
 /// Every built-in type's typed decoder.
-pub fn check_typed(frame: &[u8], framing: Framing) -> Result<Vec<Option<String>>, String> {
+pub fn check_typed(frame: &[u8], framing: Framing) -> Outcomes {
     macro_rules! each {
         ($($t:ty),*) => { Ok(vec![$(typed::<$t>(frame, framing)?),*]) };
     }
@@ -100,7 +103,7 @@ pub fn check_typed(frame: &[u8], framing: Framing) -> Result<Vec<Option<String>>
 }
 
 /// The [`AnyMessage`] decoders (and [`AnyMessage::from_json`] for PUSH frames).
-pub fn check_any(frame: &[u8], framing: Framing) -> Result<Vec<Option<String>>, String> {
+pub fn check_any(frame: &[u8], framing: Framing) -> Outcomes {
     let mut buf = Vec::new();
     match framing {
         Framing::Push => {
@@ -132,7 +135,7 @@ pub fn check_any(frame: &[u8], framing: Framing) -> Result<Vec<Option<String>>, 
 }
 
 /// The [`serde_json::Value`] decoders.
-pub fn check_value(frame: &[u8], framing: Framing) -> Result<Vec<Option<String>>, String> {
+pub fn check_value(frame: &[u8], framing: Framing) -> Outcomes {
     let mut buf = Vec::new();
     match framing {
         Framing::Push => match codec::decode_push_value(frame) {
@@ -175,4 +178,16 @@ pub fn check_all(frame: &[u8], framing: Framing) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A fuzz target's body: `check` on `data` as a PUSH frame and as the JSON of a PUB
+/// frame (`t <data>`); panics (what libFuzzer reports) on the first property broken.
+pub fn push_and_pub(data: &[u8], check: fn(&[u8], Framing) -> Outcomes) {
+    if let Err(e) = check(data, Framing::Push) {
+        panic!("as a PUSH frame: {e}");
+    }
+    let frame = [&b"t "[..], data].concat();
+    if let Err(e) = check(&frame, Framing::Pub) {
+        panic!("as a PUB frame: {e}");
+    }
 }

@@ -1,0 +1,8 @@
+//! The `serde_json::Value` decoders, on the input as a PUSH frame and as the JSON of a
+//! PUB frame (`t <input>`).
+#![no_main]
+
+#[path = "../../tests/support/decoders.rs"]
+mod decoders;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| decoders::push_and_pub(data, decoders::check_value));
