@@ -95,12 +95,14 @@ impl Monitor {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let setup = |e| Error::zmq(Operation::Setup, e);
-        socket.monitor(&endpoint, MONITOR_EVENTS as i32).map_err(setup)?;
-        let reader = ctx.socket(zmq::PAIR).map_err(setup)?;
+        // The reader first: a monitor that started without one would block the thread
+        // that stops it on its MONITOR_STOPPED event (see `impl Drop for Monitor`).
+        let reader = ctx.socket(zmq::PAIR).map_err(super::capacity::setup_error)?;
         // An unbounded queue towards us: libzmq's I/O thread must never block on a
         // monitor event nobody has read yet.
         reader.set_rcvhwm(0).map_err(setup)?;
         reader.set_linger(0).map_err(setup)?;
+        socket.monitor(&endpoint, MONITOR_EVENTS as i32).map_err(super::capacity::setup_error)?;
         reader.connect(&endpoint).map_err(setup)?;
         Ok(Monitor {
             reader: ManuallyDrop::new(reader),
@@ -236,7 +238,7 @@ pub(crate) fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
 impl Core {
     pub(crate) fn open(kind: zmq::SocketType, parts: &Parts) -> Result<Core> {
         let context = parts.context.clone().unwrap_or_else(global_context);
-        let mut socket = context.socket(kind).map_err(|e| Error::zmq(Operation::Setup, e))?;
+        let mut socket = context.socket(kind).map_err(super::capacity::setup_error)?;
         let o = &parts.options;
         set("ZMQ_LINGER", socket.set_linger(millis(o.linger)))?;
         set("ZMQ_SNDTIMEO", socket.set_sndtimeo(millis(o.send_timeout)))?;

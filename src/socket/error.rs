@@ -108,6 +108,31 @@ pub enum Error {
         /// The linger that passed.
         linger: Duration,
     },
+    /// The ZeroMQ context holds as many sockets as its cap allows (`ZMQ_MAX_SOCKETS`);
+    /// each library socket takes three. See [`MAX_SOCKETS_PER_CONTEXT`](super::MAX_SOCKETS_PER_CONTEXT).
+    #[error(
+        "{op} failed: the ZeroMQ context's socket cap is reached (ZMQ_MAX_SOCKETS = {max_sockets}, \
+         3 per library socket); close sockets or use a context with a larger cap"
+    )]
+    SocketLimit {
+        /// What failed.
+        op: Operation,
+        /// The context's cap, in libzmq sockets.
+        max_sockets: usize,
+    },
+    /// The process has as many files open as it may (`RLIMIT_NOFILE`); each library
+    /// socket holds three, plus one per TCP or IPC connection.
+    #[error(
+        "{op} failed: the process's open-file limit is reached (RLIMIT_NOFILE = {}, \
+         3 per library socket); raise it (ulimit -n) or close sockets",
+        limit.map_or_else(|| "unlimited".to_owned(), |l| l.to_string())
+    )]
+    FdLimit {
+        /// What failed.
+        op: Operation,
+        /// The soft limit when the error was reported (`None`: unlimited).
+        limit: Option<u64>,
+    },
     /// Any other libzmq failure.
     #[error("{op} failed: {source}")]
     Zmq {

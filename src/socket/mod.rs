@@ -131,6 +131,7 @@
 #[cfg(feature = "tokio")]
 pub(crate) mod asyncio;
 mod builder;
+mod capacity;
 mod common;
 mod core;
 mod endpoint;
@@ -145,6 +146,7 @@ pub use builder::{
     Bound, CanBind, CanConnect, Connected, EndpointChosen, NoEndpoint, NoTopics, SocketBuilder, SocketKind,
     Subscribed, TopicsChosen,
 };
+pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
