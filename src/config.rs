@@ -101,6 +101,8 @@
 //! | `reconnect_interval_ms`, `reconnect_interval_max_ms` | integer (ms) | first reconnect delay (100), back-off bound |
 //! | `immediate` | bool | queue only to completed connections (true for push, false otherwise) |
 //! | `max_message_size` | integer (bytes) | disconnect a peer sending more (default 16 MiB) |
+//! | `tcp_max_retransmit_ms` | integer | end a connection whose sent data stays unacknowledged this long (0: off; default 9000 for push sockets and publishers) |
+//! | `tcp_keepalive_ms` | integer | idle time before TCP keepalive probes (0: off; default 3000) |
 //!
 //! Durations are whole milliseconds, in keys ending in `_ms`.
 

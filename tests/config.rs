@@ -545,6 +545,7 @@ fn every_key_is_read() {
         immediate = true
         max_message_size = 11
         tcp_max_retransmit_ms = 12
+        tcp_keepalive_ms = 13000
     "#;
     let cfg: PublisherConfig = config::from_str(text, "every.toml").unwrap();
     let expected = PublisherConfig {
@@ -565,6 +566,7 @@ fn every_key_is_read() {
         immediate: Some(true),
         max_message_size: Some(11),
         tcp_max_retransmit_ms: Some(12),
+        tcp_keepalive_ms: Some(13000),
         ..PublisherConfig::default()
     };
     assert_eq!(cfg, expected);

@@ -12,7 +12,9 @@ use std::io::BufRead;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use experimance_common::socket::{Error, PullSocket, PushSocket, DEAD_PEER_TIMEOUT};
+use experimance_common::socket::{
+    Error, PullSocket, PushSocket, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES,
+};
 
 #[path = "support/netns.rs"]
 mod netns;
@@ -22,6 +24,10 @@ use netns::{field, Host, Lab, Peer, LINE};
 const START: Duration = Duration::from_secs(10);
 /// The documented bound on noticing a dead peer.
 const DOCUMENTED: Duration = DEAD_PEER_TIMEOUT;
+/// The documented bound on a receiving socket noticing that its sender's host vanished
+/// while the connection was quiet (TCP keepalive: idle, then unanswered probes).
+const KEEPALIVE_DETECTION: Duration =
+    KEEPALIVE_IDLE.saturating_add(KEEPALIVE_INTERVAL.saturating_mul(KEEPALIVE_PROBES));
 /// The end-of-stream frame's first 8 bytes.
 const END: u64 = u64::MAX;
 
@@ -454,4 +460,31 @@ fn slow_consumer_receives_everything() {
     assert!(sent > 1000, "{done}");
     assert_eq!(field::<u64>(&summary, "missing"), 0, "nothing lost: {summary}");
     assert_eq!(field::<u64>(&summary, "distinct"), sent, "every message arrived: {summary}");
+}
+
+/// A pull on host A receives from a push on host B, which goes quiet for longer than
+/// the keepalive detection time (a live, quiet sender: never declared dead), then
+/// vanishes: the pull declares it dead within the documented time.
+#[test]
+fn a_pull_detects_its_vanished_sender_and_keeps_a_quiet_live_one() {
+    peer_or_test();
+    let test = "a_pull_detects_its_vanished_sender_and_keeps_a_quiet_live_one";
+    let mut lab = lab();
+    let endpoint = format!("tcp://{}:5602", lab.addr(Host::A));
+    let mut pull = lab.spawn(Host::A, test, "pull", &peer_env(&endpoint, true, &[]));
+    let mut push = lab.spawn(Host::B, test, "push", &peer_env(&endpoint, false, &[]));
+    pull.expect("ready", START);
+    push.expect("ready", START);
+    std::thread::sleep(Duration::from_secs(1)); // stream for a while
+    push.tell("idle");
+    std::thread::sleep(KEEPALIVE_DETECTION + Duration::from_secs(3));
+    let quiet = pull.written();
+    assert!(!quiet.iter().any(|l| l.starts_with("gone")), "a quiet live sender was declared dead: {quiet:?}");
+    pull.tell("mark");
+    let cut = Instant::now();
+    lab.vanish_b(&push);
+    let gone = pull.expect("gone", KEEPALIVE_DETECTION * 2 + Duration::from_secs(2));
+    let detected = cut.elapsed();
+    eprintln!("pull declared its vanished sender dead after {detected:?} ({gone}); documented {KEEPALIVE_DETECTION:?}");
+    assert!(detected <= KEEPALIVE_DETECTION * 2, "detected after {detected:?}");
 }

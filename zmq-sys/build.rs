@@ -18,6 +18,12 @@ fn main() {
         // libzmq socket's mailbox is then one eventfd instead of a socketpair, so a
         // socket holds one file descriptor, not two (a library socket three, not six).
         flags.push_str(" -DZMQ_HAVE_EVENTFD -DZMQ_HAVE_EVENTFD_CLOEXEC");
+        // TCP keepalive: without these libzmq compiles its ZMQ_TCP_KEEPALIVE* options
+        // out and setting them does nothing. The library's receiving sockets rely on
+        // them to notice a sender whose host vanished (see DEAD_PEER_TIMEOUT).
+        flags.push_str(" -DZMQ_HAVE_SO_KEEPALIVE -DZMQ_HAVE_TCP_KEEPIDLE -DZMQ_HAVE_TCP_KEEPINTVL -DZMQ_HAVE_TCP_KEEPCNT");
+        // The epoll fd is not inherited by child processes.
+        flags.push_str(" -DZMQ_HAVE_EPOLL_CLOEXEC");
     }
     env::set_var("CXXFLAGS", flags);
     zeromq_src::Build::new().with_libsodium(Some(zeromq_src::LibLocation::new(lib, include))).build();

@@ -472,6 +472,10 @@ macro_rules! socket_config {
             /// sockets and subscribers.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub tcp_max_retransmit_ms: Option<u64>,
+            /// `tcp_keepalive_ms`: idle time before TCP keepalive probes start; 0 turns
+            /// keepalive off. Default 3000.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub tcp_keepalive_ms: Option<u64>,
         }
 
         /// The fields of the public struct, deserialized before the rules are checked.
@@ -497,6 +501,7 @@ macro_rules! socket_config {
             immediate: Option<bool>,
             max_message_size: Option<u64>,
             tcp_max_retransmit_ms: Option<u64>,
+            tcp_keepalive_ms: Option<u64>,
         }
 
         impl<'de> Deserialize<'de> for $name {
@@ -522,6 +527,7 @@ macro_rules! socket_config {
                     immediate: raw.immediate,
                     max_message_size: raw.max_message_size,
                     tcp_max_retransmit_ms: raw.tcp_max_retransmit_ms,
+                    tcp_keepalive_ms: raw.tcp_keepalive_ms,
                 };
                 config.validate().map_err(de::Error::custom)?;
                 Ok(config)
@@ -581,6 +587,9 @@ macro_rules! socket_config {
                 }
                 if let Some(v) = self.tcp_max_retransmit_ms {
                     b = b.tcp_max_retransmit((v > 0).then(|| ms(v)));
+                }
+                if let Some(v) = self.tcp_keepalive_ms {
+                    b = b.tcp_keepalive((v > 0).then(|| ms(v)));
                 }
                 b
             }

@@ -286,6 +286,14 @@ impl<K, E, T> SocketBuilder<K, E, T> {
         self
     }
 
+    /// How long a tcp connection may be idle before keepalive probes start; `None`
+    /// turns TCP keepalive off. Default: 3 s (a vanished peer of a quiet connection is
+    /// declared dead about 8 s later; see [`SocketOptions::tcp_keepalive`]).
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.parts.options.tcp_keepalive = idle;
+        self
+    }
+
     /// Use this ZeroMQ context instead of the process-wide one.
     pub fn context(mut self, context: zmq::Context) -> Self {
         self.parts.context = Some(context);

@@ -268,6 +268,18 @@ impl Core {
             set("ZMQ_MAXMSGSIZE", socket.set_maxmsgsize(i64::try_from(max).unwrap_or(i64::MAX)))?;
         }
         // Dead-peer detection on tcp (see `DEAD_PEER_TIMEOUT`).
+        if let Some(idle) = o.tcp_keepalive {
+            // libzmq takes these in whole seconds.
+            let secs = |d: Duration| i32::try_from(d.as_secs().max(1)).unwrap_or(i32::MAX);
+            set("ZMQ_TCP_KEEPALIVE", socket.set_tcp_keepalive(1))?;
+            set("ZMQ_TCP_KEEPALIVE_IDLE", socket.set_tcp_keepalive_idle(secs(idle)))?;
+            set(
+                "ZMQ_TCP_KEEPALIVE_INTVL",
+                socket.set_tcp_keepalive_intvl(secs(super::options::KEEPALIVE_INTERVAL)),
+            )?;
+            let probes = i32::try_from(super::options::KEEPALIVE_PROBES).unwrap_or(i32::MAX);
+            set("ZMQ_TCP_KEEPALIVE_CNT", socket.set_tcp_keepalive_cnt(probes))?;
+        }
         if let Some(t) = o.tcp_max_retransmit {
             set_raw_int(&mut socket, "ZMQ_TCP_MAXRT", zmq_sys::ZMQ_TCP_MAXRT, millis(t))?;
         }

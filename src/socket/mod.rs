@@ -150,7 +150,9 @@ pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
-pub use options::{SocketOptions, DEAD_PEER_TIMEOUT, MAX_WAIT};
+pub use options::{
+    SocketOptions, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES, MAX_WAIT,
+};
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;

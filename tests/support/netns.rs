@@ -232,6 +232,11 @@ impl Peer {
         writeln!(stdin, "{command}").and_then(|_| stdin.flush()).expect("write to the peer");
     }
 
+    /// The lines the peer has written and no `expect` has taken yet, without waiting.
+    pub fn written(&mut self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     /// The next line that starts with `prefix` (earlier lines are skipped), within
     /// `timeout`; panics with what the peer wrote otherwise.
     pub fn expect(&mut self, prefix: &str, timeout: Duration) -> String {
