@@ -67,6 +67,7 @@ mod finite;
 mod message;
 mod message_type;
 mod schemas;
+pub mod security;
 pub mod socket;
 mod topic;
 mod wire_enum;
