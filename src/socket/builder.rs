@@ -294,6 +294,62 @@ impl<K, E, T> SocketBuilder<K, E, T> {
         self
     }
 
+    /// Encrypts and authenticates every connection with CURVE, as the server whose
+    /// secret key this is (its public key goes to the clients). Usually the side that
+    /// binds; any socket type may be the server.
+    pub fn curve_server(mut self, secret: &crate::security::CurveSecretKey) -> Self {
+        self.parts.options.security = crate::security::Security::CurveServer { secret: secret.clone() };
+        self
+    }
+
+    /// Encrypts and authenticates every connection with CURVE, as a client of the
+    /// server whose public key is `server`, with its own `client` pair (a server with an
+    /// allowlist admits only listed client keys).
+    pub fn curve_client(
+        mut self,
+        server: &crate::security::CurvePublicKey,
+        client: &crate::security::CurveKeyPair,
+    ) -> Self {
+        self.parts.options.security =
+            crate::security::Security::CurveClient { server: *server, client: client.clone() };
+        self
+    }
+
+    /// Accepts PLAIN clients, whose user and password the ZAP handler checks (see
+    /// [`auth`](Self::auth)). PLAIN is plaintext: for a trusted LAN only.
+    pub fn plain_server(mut self) -> Self {
+        self.parts.options.security = crate::security::Security::PlainServer;
+        self
+    }
+
+    /// Connects as a PLAIN client with this user and password (sent in plaintext).
+    pub fn plain_client(mut self, user: &str, password: &str) -> Self {
+        self.parts.options.security =
+            crate::security::Security::PlainClient { user: user.to_owned(), password: password.to_owned() };
+        self
+    }
+
+    /// Admits only the peers `policy` admits: registers it with the ZAP handler of the
+    /// shared context (started on first use) under a domain of its own. A socket on a
+    /// [custom context](Self::context) registers its policy with that context's
+    /// [`Authenticator`](crate::security::Authenticator) and names the domain with
+    /// [`zap_domain`](Self::zap_domain) instead.
+    ///
+    /// # Errors
+    /// An [`AuthError`](crate::security::AuthError) when the handler cannot start.
+    pub fn auth(mut self, policy: crate::security::AuthPolicy) -> Result<Self, crate::security::AuthError> {
+        let auth = crate::security::Authenticator::global()?;
+        self.parts.options.zap_domain = Some(auth.register(policy));
+        Ok(self)
+    }
+
+    /// The ZAP domain this server's peers are judged in (`ZMQ_ZAP_DOMAIN`), for a
+    /// policy registered with [`Authenticator::register`](crate::security::Authenticator::register).
+    pub fn zap_domain(mut self, domain: &str) -> Self {
+        self.parts.options.zap_domain = Some(domain.to_owned());
+        self
+    }
+
     /// Use this ZeroMQ context instead of the process-wide one.
     pub fn context(mut self, context: zmq::Context) -> Self {
         self.parts.context = Some(context);

@@ -21,13 +21,20 @@ macro_rules! common_socket_methods {
                 self.core.peer_count()
             }
 
+            /// How many handshakes authentication refused: peers this server's ZAP
+            /// handler refused, or refusals this client got from its server.
+            pub fn auth_failures(&mut self) -> u64 {
+                self.core.auth_failures()
+            }
+
             /// Waits until a peer is connected (its ZMTP handshake completed), instead of
             /// sleeping for the "slow joiner". `inproc://` connections are made
             /// synchronously and report no events, so this returns at once for them.
             ///
             /// # Errors
             /// [`Error::Timeout`](crate::socket::Error::Timeout) when none connected
-            /// within `timeout`.
+            /// within `timeout`; [`Error::AuthFailed`](crate::socket::Error::AuthFailed)
+            /// as soon as the peer's authentication refuses this socket.
             pub fn wait_connected(&mut self, timeout: ::std::time::Duration) -> $crate::socket::Result<()> {
                 self.core.wait_for_peers(1, timeout).map(drop)
             }

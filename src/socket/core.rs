@@ -75,13 +75,19 @@ const HANDSHAKE_FAILED: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
 ///
 /// libzmq's events do not say which connection a handshake event belongs to, but every
 /// connection that reaches the ZMTP handshake ends it with exactly one "succeeded" or
-/// "failed" event and, when it goes away, one "disconnected" event. So the live
-/// handshaken connections are `succeeded + failed - disconnected`.
+/// "failed" event and, when it goes away, one "disconnected" event, right after a failed
+/// handshake. So a disconnect while a failure is pending is that connection's, and the
+/// live handshaken connections are `succeeded - other disconnects`.
 struct Monitor {
     // ManuallyDrop: see `impl Drop for Monitor`.
     reader: ManuallyDrop<zmq::Socket>,
     handshakes: u64,
     disconnects: u64,
+    /// Failed handshakes whose connection's disconnect event has not come yet.
+    failing: u64,
+    /// Handshakes refused by authentication (ZAP), and the last status code.
+    auth_failures: u64,
+    last_auth_status: u32,
     stopped: bool,
     event: zmq::Message,
 }
@@ -108,6 +114,9 @@ impl Monitor {
             reader: ManuallyDrop::new(reader),
             handshakes: 0,
             disconnects: 0,
+            failing: 0,
+            auth_failures: 0,
+            last_auth_status: 0,
             stopped: false,
             event: zmq::Message::new(),
         })
@@ -127,9 +136,10 @@ impl Monitor {
             return false;
         }
         // Frame 1: u16 event id, u32 value (the fd), native endian. Frame 2: endpoint.
-        let id = match &self.event[..] {
-            [a, b, ..] => u16::from_ne_bytes([*a, *b]),
-            _ => 0,
+        let (id, value) = match &self.event[..] {
+            [a, b, c, d, e, f, ..] => (u16::from_ne_bytes([*a, *b]), u32::from_ne_bytes([*c, *d, *e, *f])),
+            [a, b, ..] => (u16::from_ne_bytes([*a, *b]), 0),
+            _ => (0, 0),
         };
         while self.event.get_more() {
             if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
@@ -138,7 +148,15 @@ impl Monitor {
         }
         match u32::from(id) {
             zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => self.handshakes += 1,
-            e if e & HANDSHAKE_FAILED != 0 => self.handshakes += 1,
+            zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH => {
+                self.failing += 1;
+                self.auth_failures += 1;
+                // The value is the ZAP status code.
+                self.last_auth_status = value;
+            }
+            e if e & HANDSHAKE_FAILED != 0 => self.failing += 1,
+            // The disconnect of a failed handshake's connection, or of a peer.
+            zmq_sys::ZMQ_EVENT_DISCONNECTED if self.failing > 0 => self.failing -= 1,
             zmq_sys::ZMQ_EVENT_DISCONNECTED => self.disconnects += 1,
             zmq_sys::ZMQ_EVENT_MONITOR_STOPPED => self.stopped = true,
             _ => {}
@@ -292,6 +310,10 @@ impl Core {
         }
         for topic in &parts.topics {
             set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
+        }
+        o.security.apply(&socket)?;
+        if let Some(domain) = &o.zap_domain {
+            set("ZMQ_ZAP_DOMAIN", socket.set_zap_domain(domain))?;
         }
         let mut monitor = Monitor::start(&context, &socket)?;
         let endpoints = match attach(&socket, &parts.endpoints) {
@@ -473,7 +495,14 @@ impl Core {
             // established synchronously by bind/connect.
             return Ok(n.max(self.monitor.peers()));
         }
-        if self.monitor.wait_until(deadline(Instant::now(), timeout), |m| m.peers() >= n) {
+        // A refusal by the peer's authentication ends the wait: it is an answer, and
+        // waiting longer would only repeat it on every reconnect.
+        let refused_before = self.monitor.auth_failures;
+        let done = |m: &Monitor| m.peers() >= n || m.auth_failures > refused_before;
+        if self.monitor.wait_until(deadline(Instant::now(), timeout), done) {
+            if self.monitor.peers() < n {
+                return Err(Error::AuthFailed { status: self.monitor.last_auth_status });
+            }
             // libzmq attaches a new connection to the socket only when the socket next
             // processes its commands, and a bound subscriber sends its subscriptions only
             // then: reading ZMQ_EVENTS does that now, so a publisher waiting for them
@@ -483,6 +512,13 @@ impl Core {
         } else {
             Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
         }
+    }
+
+    /// Handshakes refused by authentication so far: peers this server's ZAP handler
+    /// refused, or refusals this client got.
+    pub(crate) fn auth_failures(&mut self) -> u64 {
+        self.monitor.drain();
+        self.monitor.auth_failures
     }
 
     pub(crate) fn peer_count(&mut self) -> usize {

@@ -133,6 +133,15 @@ pub enum Error {
         /// The soft limit when the error was reported (`None`: unlimited).
         limit: Option<u64>,
     },
+    /// The peer refused this socket during the handshake: its ZAP handler said no
+    /// (a CURVE key not on its allowlist, a wrong PLAIN password, a denied address).
+    #[error(
+        "the peer refused the connection (ZAP status {status}): check this socket's keys or credentials"
+    )]
+    AuthFailed {
+        /// The ZAP status code the peer gave (400: refused, 500: its handler failed).
+        status: u32,
+    },
     /// Any other libzmq failure.
     #[error("{op} failed: {source}")]
     Zmq {

@@ -148,6 +148,7 @@ pub use builder::{
 };
 pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
+pub(crate) use core::set as set_option;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
 pub use options::{

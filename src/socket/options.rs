@@ -92,6 +92,13 @@ pub struct SocketOptions {
     /// from its kernel, however slow or quiet its application, and a connection with
     /// data in flight is not idle: neither is ever dropped by it.
     pub tcp_keepalive: Option<Duration>,
+    /// The security mechanism (CURVE, PLAIN or none). Default: none (ZMTP NULL), as the
+    /// Python services. See [`Security`](crate::security::Security) for what each
+    /// protects.
+    pub security: crate::security::Security,
+    /// The ZAP domain a server socket's peers are judged in (`ZMQ_ZAP_DOMAIN`); set by
+    /// the builder's `auth(policy)`. Default: none.
+    pub zap_domain: Option<String>,
 }
 
 /// How long a push socket or publisher takes, with its default options, to declare a
@@ -171,6 +178,8 @@ impl Default for SocketOptions {
             lossless: false,
             tcp_max_retransmit: None,
             tcp_keepalive: Some(KEEPALIVE_IDLE),
+            security: crate::security::Security::Null,
+            zap_domain: None,
         }
     }
 }

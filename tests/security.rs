@@ -1,0 +1,182 @@
+//! Securing library sockets: CURVE with an allowlist admits the right key and refuses
+//! strangers with a typed error, PLAIN and IP policies work through the builder, and
+//! CURVE really encrypts (a relay sees the plaintext only without it).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use experimance_common::security::{AuthPolicy, CurveKeyPair};
+use experimance_common::socket::{Error, PullSocket, PushSocket};
+use serde_json::{json, Value};
+
+#[path = "support/net.rs"]
+mod net;
+use net::READY;
+
+/// A CURVE server (PULL) admitting only `allowed`, bound to a free loopback port.
+fn curve_server(keys: &CurveKeyPair, allowed: &CurveKeyPair) -> PullSocket {
+    PullSocket::builder()
+        .bind("tcp://127.0.0.1:*")
+        .unwrap()
+        .curve_server(keys.secret())
+        .auth(AuthPolicy::new().curve_allow(*allowed.public()))
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn curve_admits_the_allowlisted_client_and_refuses_a_stranger_with_a_typed_error() {
+    let server_keys = CurveKeyPair::generate().unwrap();
+    let friend = CurveKeyPair::generate().unwrap();
+    let stranger = CurveKeyPair::generate().unwrap();
+    let mut pull = curve_server(&server_keys, &friend);
+
+    let mut push = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server_keys.public(), &friend)
+        .build()
+        .unwrap();
+    push.wait_connected(READY).unwrap();
+    push.push(&json!({"type": "RenderRequest", "prompt": "a forest"})).unwrap();
+    assert_eq!(pull.pull::<Value>().unwrap()["prompt"], "a forest");
+
+    let mut intruder = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server_keys.public(), &stranger)
+        .build()
+        .unwrap();
+    match intruder.wait_connected(READY) {
+        Err(Error::AuthFailed { status }) => assert_eq!(status, 400),
+        other => panic!("a stranger's key: {other:?}"),
+    }
+    // Nothing it could push reaches the server; the server counted the refusal.
+    assert!(intruder
+        .push_timeout(&json!({"type": "RenderRequest", "prompt": "injected"}), Duration::from_millis(100))
+        .is_err());
+    assert!(pull.try_pull::<Value>().unwrap().is_none());
+    assert!(pull.auth_failures() >= 1, "the server counted no refusal");
+    assert!(intruder.auth_failures() >= 1, "the client counted no refusal");
+}
+
+#[tokio::test]
+async fn async_wait_connected_reports_a_refusal_too() {
+    let server_keys = CurveKeyPair::generate().unwrap();
+    let friend = CurveKeyPair::generate().unwrap();
+    let pull = curve_server(&server_keys, &friend);
+    let stranger = CurveKeyPair::generate().unwrap();
+    let mut intruder = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server_keys.public(), &stranger)
+        .build()
+        .unwrap();
+    assert!(matches!(intruder.wait_connected_async(READY).await, Err(Error::AuthFailed { status: 400 })));
+}
+
+#[test]
+fn a_client_without_keys_never_connects_to_a_curve_server() {
+    let server_keys = CurveKeyPair::generate().unwrap();
+    let mut pull = curve_server(&server_keys, &CurveKeyPair::generate().unwrap());
+    let mut plain = PushSocket::builder().connect(&pull.endpoint()).unwrap().build().unwrap();
+    assert!(plain.wait_connected(Duration::from_millis(300)).is_err());
+    assert_eq!(pull.peer_count(), 0);
+}
+
+#[test]
+fn plain_and_ip_policies_through_the_builder() {
+    let mut pull = PullSocket::builder()
+        .bind("tcp://127.0.0.1:*")
+        .unwrap()
+        .plain_server()
+        .auth(AuthPolicy::new().allow("127.0.0.1").unwrap().plain_user("display", "sand-table"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut push = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .plain_client("display", "sand-table")
+        .build()
+        .unwrap();
+    push.wait_connected(READY).unwrap();
+    push.push(&json!({"type": "Ping"})).unwrap();
+    assert_eq!(pull.pull::<Value>().unwrap()["type"], "Ping");
+    let mut wrong = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .plain_client("display", "guess")
+        .build()
+        .unwrap();
+    let r = wrong.wait_connected(READY);
+    assert!(matches!(r, Err(Error::AuthFailed { .. })), "{r:?}");
+    let debug = format!("{wrong:?} {:?}", experimance_common::socket::SocketOptions::default());
+    assert!(!debug.contains("guess"));
+
+    // An IP policy needs no encryption: a denied address is refused.
+    let pull = PullSocket::builder()
+        .bind("tcp://127.0.0.1:*")
+        .unwrap()
+        .auth(AuthPolicy::new().deny("127.0.0.0/8").unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut denied = PushSocket::builder().connect(&pull.endpoint()).unwrap().build().unwrap();
+    assert!(matches!(denied.wait_connected(READY), Err(Error::AuthFailed { .. })));
+}
+
+/// A TCP relay to `target` that records every byte its clients send.
+fn relay(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let Ok((mut client, _)) = listener.accept() else { return };
+        let Ok(mut server) = TcpStream::connect(&target) else { return };
+        let mut back = server.try_clone().unwrap();
+        let mut to_client = client.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut back, &mut to_client);
+        });
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = client.read(&mut buf) {
+            if n == 0 || server.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            record.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    (endpoint, seen)
+}
+
+fn wire_bytes(curve: bool) -> Vec<u8> {
+    let server_keys = CurveKeyPair::generate().unwrap();
+    let client_keys = CurveKeyPair::generate().unwrap();
+    let builder = PullSocket::builder().bind("tcp://127.0.0.1:*").unwrap();
+    let mut pull =
+        if curve { builder.curve_server(server_keys.secret()).build() } else { builder.build() }.unwrap();
+    let target = pull.endpoint().trim_start_matches("tcp://").to_owned();
+    let (endpoint, seen) = relay(target);
+    let builder = PushSocket::builder().connect(&endpoint).unwrap();
+    let builder = if curve { builder.curve_client(server_keys.public(), &client_keys) } else { builder };
+    let mut push = builder.build().unwrap();
+    push.wait_connected(READY).unwrap();
+    push.push(&json!({"type": "RenderRequest", "prompt": "THE-SECRET-PROMPT"})).unwrap();
+    assert_eq!(pull.pull::<Value>().unwrap()["prompt"], "THE-SECRET-PROMPT");
+    drop(push);
+    let bytes = seen.lock().unwrap().clone();
+    bytes
+}
+
+#[test]
+fn curve_encrypts_what_plaintext_shows() {
+    let needle = b"THE-SECRET-PROMPT";
+    let contains = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(&wire_bytes(false)), "without CURVE the prompt is on the wire");
+    assert!(!contains(&wire_bytes(true)), "with CURVE the prompt must not be on the wire");
+}
