@@ -47,6 +47,8 @@ enum Command {
         exact: bool,
         #[command(flatten)]
         receive: ReceiveArgs,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Publish JSON objects (an argument, or one per line from stdin with `-`).
     Publish {
@@ -60,6 +62,8 @@ enum Command {
         /// Wait until this many subscribers are subscribed before publishing.
         #[arg(long, value_name = "N")]
         wait_subscribers: Option<usize>,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Push JSON objects to pull sockets (an argument, or one per line from stdin).
     Push {
@@ -70,6 +74,8 @@ enum Command {
         /// Wait until this many peers are connected before pushing.
         #[arg(long, value_name = "N")]
         wait_peers: Option<usize>,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Pull and print each message.
     Pull {
@@ -77,6 +83,17 @@ enum Command {
         endpoint: String,
         #[command(flatten)]
         receive: ReceiveArgs,
+        #[command(flatten)]
+        security: SecurityArgs,
+    },
+    /// Generate a CURVE key pair: NAME.key (the secret certificate, mode 0600) and
+    /// NAME.pub (the public one), in the format pyzmq's zmq.auth reads.
+    Keygen {
+        /// The files' name, without extension.
+        name: String,
+        /// The directory to write them in.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
     },
     /// List every registered message type with its fields.
     Types {
@@ -100,6 +117,8 @@ enum Command {
         /// Stop after this many seconds (default: run until interrupted).
         #[arg(long, value_name = "SECS")]
         seconds: Option<f64>,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Run an Experimance pipeline in one process on loopback TCP and report per channel.
     Demo {
@@ -126,6 +145,60 @@ struct ReceiveArgs {
     /// "raw"}); no "topic" for pull.
     #[arg(long)]
     json: bool,
+}
+
+/// CURVE encryption for listen, publish, push and pull (keys from `exbus keygen` or
+/// pyzmq's `zmq.auth.create_certificates`).
+#[derive(Debug, clap::Args)]
+struct SecurityArgs {
+    /// This socket's secret certificate: a server's own key (with --curve-server
+    /// absent), or a client's own pair (default for a client: a new pair each run).
+    #[arg(long, value_name = "FILE")]
+    curve_secret: Option<std::path::PathBuf>,
+    /// The server's public certificate: this socket is a CURVE client of that server.
+    #[arg(long, value_name = "FILE")]
+    curve_server: Option<std::path::PathBuf>,
+    /// A server admits only the client keys of the *.pub certificates in this directory.
+    #[arg(long, value_name = "DIR")]
+    curve_allow: Option<std::path::PathBuf>,
+}
+
+/// Applies `args` to a builder: a CURVE server, a CURVE client, or (no flags) nothing.
+fn secure<K, E, T>(
+    b: experimance_common::socket::SocketBuilder<K, E, T>,
+    args: &SecurityArgs,
+) -> Result<experimance_common::socket::SocketBuilder<K, E, T>, Failure> {
+    use experimance_common::security::{AuthPolicy, CurveKeyPair, CurvePublicKey};
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+    match (&args.curve_server, &args.curve_secret, &args.curve_allow) {
+        (None, None, None) => Ok(b),
+        (Some(server), secret, None) => {
+            let server = CurvePublicKey::load(server).map_err(|e| usage(&e))?;
+            let own = match secret {
+                Some(path) => CurveKeyPair::load(path),
+                None => CurveKeyPair::generate(),
+            }
+            .map_err(|e| usage(&e))?;
+            Ok(b.curve_client(&server, &own))
+        }
+        (Some(_), _, Some(_)) => {
+            Err(Failure::Usage("--curve-allow is for a server; a client has --curve-server".into()))
+        }
+        (None, None, Some(_)) => {
+            Err(Failure::Usage("--curve-allow needs the server's own --curve-secret".into()))
+        }
+        (None, Some(secret), allow) => {
+            let own = CurveKeyPair::load(secret).map_err(|e| usage(&e))?;
+            let b = b.curve_server(own.secret());
+            match allow {
+                Some(dir) => {
+                    let policy = AuthPolicy::new().curve_allow_dir(dir).map_err(|e| usage(&e))?;
+                    b.auth(policy).map_err(|e| Failure::Runtime(e.to_string()))
+                }
+                None => Ok(b),
+            }
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -192,9 +265,9 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Listen { endpoint, topics, exact, receive } => {
+        Command::Listen { endpoint, topics, exact, receive, security } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
-            let mut sub = subscriber(&ep, &topics, exact)?;
+            let mut sub = subscriber(&ep, &topics, exact, &security)?;
             if ep.role == Role::Bind {
                 eprintln!("exbus: listening on {}", sub.endpoint());
             }
@@ -207,11 +280,12 @@ fn run(command: Command) -> Result<(), Failure> {
             })?;
             sub.close().map_err(Failure::from)
         }
-        Command::Pull { endpoint, receive } => {
+        Command::Pull { endpoint, receive, security } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
+            let b = secure(PullSocket::builder(), &security)?;
             let mut pull = match ep.role {
-                Role::Bind => PullSocket::builder().bind(&ep.endpoint)?.build()?,
-                Role::Connect => PullSocket::builder().connect(&ep.endpoint)?.build()?,
+                Role::Bind => b.bind(&ep.endpoint)?.build()?,
+                Role::Connect => b.connect(&ep.endpoint)?.build()?,
             };
             if ep.role == Role::Bind {
                 eprintln!("exbus: pulling on {}", pull.endpoint());
@@ -225,7 +299,7 @@ fn run(command: Command) -> Result<(), Failure> {
             })?;
             pull.close().map_err(Failure::from)
         }
-        Command::Publish { endpoint, topic, send, wait_subscribers } => {
+        Command::Publish { endpoint, topic, send, wait_subscribers, security } => {
             let ep = endpoint::parse(&endpoint, Role::Bind)?;
             codec::validate_topic(&topic).map_err(|e| Failure::Usage(e.to_string()))?;
             let messages = read_messages(&send)?;
@@ -234,6 +308,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 .map_err(|e| Failure::Usage(e.to_string()))?
                 .lossless(true)
                 .send_timeout(seconds(Some(send.timeout))?.unwrap_or_default());
+            let b = secure(b, &security)?;
             let mut publisher = match ep.role {
                 Role::Bind => b.bind(&ep.endpoint)?.build()?,
                 Role::Connect => b.connect(&ep.endpoint)?.build()?,
@@ -247,15 +322,14 @@ fn run(command: Command) -> Result<(), Failure> {
             send_all(&send, messages, |v| publisher.publish(v))?;
             publisher.close().map_err(Failure::from)
         }
-        Command::Push { endpoint, send, wait_peers } => {
+        Command::Push { endpoint, send, wait_peers, security } => {
             let ep = endpoint::parse(&endpoint, Role::Bind)?;
             let messages = read_messages(&send)?;
             let timeout = seconds(Some(send.timeout))?.unwrap_or_default();
+            let b = secure(PushSocket::builder().send_timeout(timeout), &security)?;
             let mut push = match ep.role {
-                Role::Bind => PushSocket::builder().send_timeout(timeout).bind(&ep.endpoint)?.build()?,
-                Role::Connect => {
-                    PushSocket::builder().send_timeout(timeout).connect(&ep.endpoint)?.build()?
-                }
+                Role::Bind => b.bind(&ep.endpoint)?.build()?,
+                Role::Connect => b.connect(&ep.endpoint)?.build()?,
             };
             if ep.role == Role::Bind {
                 eprintln!("exbus: pushing on {}", push.endpoint());
@@ -294,9 +368,9 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Hz { endpoint, topics, seconds: secs } => {
+        Command::Hz { endpoint, topics, seconds: secs, security } => {
             let ep = endpoint::parse(&endpoint, Role::Connect)?;
-            let sub = subscriber(&ep, &topics, false)?;
+            let sub = subscriber(&ep, &topics, false, &security)?;
             if ep.role == Role::Bind {
                 eprintln!("exbus: listening on {}", sub.endpoint());
             }
@@ -305,6 +379,14 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Demo { seconds: secs } => {
             let d = seconds(Some(secs))?.unwrap_or(Duration::from_secs(5));
             demo::run(d)
+        }
+        Command::Keygen { name, dir } => {
+            let pair = experimance_common::security::CurveKeyPair::generate()
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let (secret, public) = pair.save(&dir, &name).map_err(|e| Failure::Runtime(e.to_string()))?;
+            println!("{}", pair.public());
+            eprintln!("exbus: wrote {} (secret, mode 0600) and {}", secret.display(), public.display());
+            Ok(())
         }
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::peer(args),
@@ -324,7 +406,12 @@ fn seconds(s: Option<f64>) -> Result<Option<Duration>, Failure> {
     }
 }
 
-fn subscriber(ep: &CliEndpoint, topics: &[String], exact: bool) -> Result<Subscriber, Failure> {
+fn subscriber(
+    ep: &CliEndpoint,
+    topics: &[String],
+    exact: bool,
+    security: &SecurityArgs,
+) -> Result<Subscriber, Failure> {
     fn subscribe<E>(
         b: experimance_common::socket::SocketBuilder<Subscriber, E>,
         topics: &[String],
@@ -350,7 +437,7 @@ fn subscriber(ep: &CliEndpoint, topics: &[String], exact: bool) -> Result<Subscr
         }
         Ok(s)
     }
-    let b = Subscriber::builder();
+    let b = secure(Subscriber::builder(), security)?;
     Ok(match ep.role {
         Role::Bind => subscribe(b.bind(&ep.endpoint)?, topics, exact)?.build()?,
         Role::Connect => subscribe(b.connect(&ep.endpoint)?, topics, exact)?.build()?,

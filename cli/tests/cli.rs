@@ -388,3 +388,55 @@ fn hostile_frames_reach_the_terminal_escaped_in_listen_pull_and_hz() {
     assert_eq!(terminal_controls(stderr.as_bytes()), [], "hz stderr: {stderr}");
     assert!(stdout.contains(r"\u{1b}]0;hz\u{7}"), "{stdout}");
 }
+
+#[test]
+fn keygen_then_push_and_pull_over_curve_with_an_allowlist() {
+    let dir = std::env::temp_dir().join(format!("exbus-keys-{}", std::process::id()));
+    let allowed = dir.join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let keygen = |name: &str, dir: &std::path::Path| {
+        let out = exbus().args(["keygen", name, "--dir"]).arg(dir).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let server_public = keygen("server", &dir);
+    keygen("client", &allowed);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("server.key")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the secret certificate is private");
+    let public_file = std::fs::read_to_string(dir.join("server.pub")).unwrap();
+    assert!(public_file.contains(&server_public) && !public_file.contains("secret-key"), "{public_file}");
+
+    let server_key = dir.join("server.key");
+    let (push, endpoint, _err) = spawn_bound(&[
+        "push",
+        "@tcp://127.0.0.1:*",
+        "--curve-secret",
+        server_key.to_str().unwrap(),
+        "--curve-allow",
+        allowed.to_str().unwrap(),
+        "--wait-peers",
+        "1",
+        r#"{"type": "IdleStatus", "status": true}"#,
+    ]);
+    let server_pub = dir.join("server.pub");
+    let client_key = allowed.join("client.key");
+    // A stranger (a new key each run) is refused and gets nothing.
+    let stranger = exbus()
+        .args(["pull", &endpoint, "--curve-server", server_pub.to_str().unwrap(), "--timeout", "1", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(stranger.status.code(), Some(3), "{}", String::from_utf8_lossy(&stranger.stderr));
+    assert!(stranger.stdout.is_empty());
+    let pull = exbus()
+        .args(["pull", &endpoint, "--curve-server", server_pub.to_str().unwrap()])
+        .args(["--curve-secret", client_key.to_str().unwrap(), "--count", "1", "--json", "--timeout", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(pull, Duration::from_secs(30));
+    assert!(out.status.success());
+    assert_eq!(json_lines(&out)[0]["message"], json!({"type": "IdleStatus", "status": true}));
+    assert!(finish(push, Duration::from_secs(30)).status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
