@@ -96,6 +96,11 @@ def parse_args(argv):
                    help="sub/pull: match received messages as a multiset")
     p.add_argument("--echo", action="store_true",
                    help="sub/pull: print every received raw frame as an event")
+    p.add_argument("--curve-server", metavar="SECRET_Z85",
+                   help="be a CURVE server with this secret key")
+    p.add_argument("--curve-client", nargs=3, metavar=("SERVER_PUBLIC", "PUBLIC", "SECRET"),
+                   help="be a CURVE client of the server with this public key, "
+                   "with its own key pair (all Z85)")
     args = p.parse_args(argv)
     if args.timeout <= 0:
         p.error("--timeout must be > 0")
@@ -383,6 +388,14 @@ async def wait_for_subscribers(chan, frames, topics, timeout_s):
 async def run_role(args, cases, chan, res):
     zmq = chan.zmq
     sock = chan.sock
+    if args.curve_server:
+        sock.setsockopt(zmq.CURVE_SERVER, 1)
+        sock.setsockopt(zmq.CURVE_SECRETKEY, args.curve_server.encode("ascii"))
+    if args.curve_client:
+        server, public, secret = (k.encode("ascii") for k in args.curve_client)
+        sock.setsockopt(zmq.CURVE_SERVERKEY, server)
+        sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+        sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
     if args.bind:
         sock.bind(args.endpoint)
         endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)

@@ -248,6 +248,7 @@ pub struct PeerBuilder {
     unordered: bool,
     echo: bool,
     finish_timeout: Option<Duration>,
+    curve: Vec<String>,
 }
 
 impl PeerBuilder {
@@ -264,6 +265,7 @@ impl PeerBuilder {
             unordered: false,
             echo: false,
             finish_timeout: None,
+            curve: Vec::new(),
         }
     }
     pub fn bind(mut self) -> Self {
@@ -309,6 +311,17 @@ impl PeerBuilder {
         self.echo = true;
         self
     }
+    /// Be a CURVE server with this secret key (Z85).
+    pub fn curve_server(mut self, secret_z85: &str) -> Self {
+        self.curve = vec!["--curve-server".into(), secret_z85.into()];
+        self
+    }
+    /// Be a CURVE client of the server with public key `server`, with its own pair
+    /// (all Z85).
+    pub fn curve_client(mut self, server: &str, public: &str, secret: &str) -> Self {
+        self.curve = vec!["--curve-client".into(), server.into(), public.into(), secret.into()];
+        self
+    }
     /// Bound on `finish()`; default `2 * timeout + 20 s`.
     pub fn finish_timeout(mut self, t: Duration) -> Self {
         self.finish_timeout = Some(t);
@@ -341,6 +354,7 @@ impl PeerBuilder {
         if self.echo {
             a.push("--echo".into());
         }
+        a.extend(self.curve.iter().cloned());
         a
     }
 
