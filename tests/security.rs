@@ -180,3 +180,25 @@ fn curve_encrypts_what_plaintext_shows() {
     assert!(contains(&wire_bytes(false)), "without CURVE the prompt is on the wire");
     assert!(!contains(&wire_bytes(true)), "with CURVE the prompt must not be on the wire");
 }
+
+#[test]
+fn a_server_that_refused_a_stranger_goes_on_waiting_for_its_peers() {
+    let server_keys = CurveKeyPair::generate().unwrap();
+    let friend = CurveKeyPair::generate().unwrap();
+    let mut pull = curve_server(&server_keys, &friend);
+    let stranger = CurveKeyPair::generate().unwrap();
+    let mut intruder = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server_keys.public(), &stranger)
+        .build()
+        .unwrap();
+    assert!(matches!(intruder.wait_connected(READY), Err(Error::AuthFailed { .. })));
+    let _friend = PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server_keys.public(), &friend)
+        .build()
+        .unwrap();
+    assert_eq!(pull.wait_for_peers(1, READY).unwrap(), 1, "the refusal ended the server's wait");
+}

@@ -232,6 +232,9 @@ pub(crate) struct Core {
     pub(crate) options: SocketOptions,
     endpoints: Vec<String>,
     inproc: bool,
+    /// Whether every endpoint connects: an authentication failure is then this
+    /// socket being refused (for a binding socket, it is a peer it refused).
+    connects: bool,
     /// Whether the socket sends user messages (a linger matters only then).
     sends: bool,
     framing: crate::Framing,
@@ -337,6 +340,7 @@ impl Core {
                 crate::Framing::Pub
             },
             inproc: parts.endpoints.iter().any(|e| e.transport() == Transport::Inproc),
+            connects: parts.endpoints.iter().all(|e| e.role() == Role::Connect),
             applied_send_timeout: millis(o.send_timeout),
             applied_receive_timeout: millis(o.receive_timeout),
             options: o.clone(),
@@ -495,9 +499,10 @@ impl Core {
             // established synchronously by bind/connect.
             return Ok(n.max(self.monitor.peers()));
         }
-        // A refusal by the peer's authentication ends the wait: it is an answer, and
-        // waiting longer would only repeat it on every reconnect.
-        let refused_before = self.monitor.auth_failures;
+        // A connecting socket refused by its peer's authentication stops waiting: that
+        // is an answer, and waiting longer would only repeat it on every reconnect. (A
+        // binding socket that refused a stranger goes on waiting for its peers.)
+        let refused_before = if self.connects { self.monitor.auth_failures } else { u64::MAX };
         let done = |m: &Monitor| m.peers() >= n || m.auth_failures > refused_before;
         if self.monitor.wait_until(deadline(Instant::now(), timeout), done) {
             if self.monitor.peers() < n {
