@@ -29,11 +29,6 @@ fn fixed_pair() -> CurveKeyPair {
 }
 
 #[test]
-fn curve_is_built_in() {
-    assert_eq!(zmq::has("curve"), Some(true), "libzmq was built without CURVE (libsodium)");
-}
-
-#[test]
 fn generated_pairs_are_distinct_and_survive_their_files() {
     let dir = temp_dir("generate");
     let a = CurveKeyPair::generate().unwrap();
