@@ -48,7 +48,8 @@
 //!
 //! # Features
 //!
-//! - `tokio` (default): the `_async` socket methods, driven by tokio's `AsyncFd`.
+//! - `tokio` (default): the `_async` socket methods, driven by tokio's `AsyncFd`, and
+//!   [`service`]: typed handlers, workers, controllers, lifecycle and health.
 
 // Every public item is documented: this is a library others learn from.
 #![warn(missing_docs)]
@@ -68,6 +69,8 @@ mod message;
 mod message_type;
 mod schemas;
 pub mod security;
+#[cfg(feature = "tokio")]
+pub mod service;
 pub mod socket;
 mod topic;
 mod wire_enum;

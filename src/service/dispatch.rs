@@ -1,0 +1,549 @@
+//! Typed dispatch: a [`Handlers`] set looks a frame's handler up by its `"type"` once,
+//! decodes the frame straight into the handler's type and calls it.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+
+use serde_json::Value;
+
+use super::context::Context;
+use super::error::{BoxError, ServiceError};
+use crate::error::{DecodeError, DecodeErrorKind, Framing};
+use crate::message::{decode_tagged, peek_type};
+use crate::{AnyMessage, Message, Topic};
+
+/// A response a handler gives back: the PUSH frame of a message, pushed by a worker on
+/// its response socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub(crate) frame: Vec<u8>,
+}
+
+impl Reply {
+    /// The reply of `msg` (its PUSH frame, `"type"` included).
+    ///
+    /// # Errors
+    /// [`ServiceError::Encode`] when the message cannot be encoded.
+    pub fn new<M: Message>(msg: &M) -> Result<Reply, ServiceError> {
+        let mut frame = Vec::new();
+        crate::codec::encode_push(msg, &mut frame)?;
+        Ok(Reply { frame })
+    }
+
+    /// The JSON document that will be pushed.
+    pub fn json(&self) -> &[u8] {
+        &self.frame
+    }
+}
+
+/// What a handler may return: nothing (`()`), a message (pushed back as the response
+/// by a worker), an `Option` of one (`None`: no response, as Python's `None`), or a
+/// `Result` of any of these (an `Err` is logged and counted as a failure).
+pub trait Outcome: Send + 'static {
+    /// The response to push, if any.
+    ///
+    /// # Errors
+    /// The handler's error.
+    fn into_reply(self) -> Result<Option<Reply>, BoxError>;
+}
+
+impl Outcome for () {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        Ok(None)
+    }
+}
+
+impl Outcome for Reply {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        Ok(Some(self))
+    }
+}
+
+impl<M: Message> Outcome for M {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        Reply::new(&self).map(Some).map_err(Into::into)
+    }
+}
+
+impl Outcome for AnyMessage {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        let mut frame = Vec::new();
+        crate::codec::encode_push_any(&self, &mut frame)?;
+        Ok(Some(Reply { frame }))
+    }
+}
+
+impl Outcome for Value {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        let mut frame = Vec::new();
+        crate::codec::encode_push_value(&self, &mut frame)?;
+        Ok(Some(Reply { frame }))
+    }
+}
+
+impl<T: Outcome> Outcome for Option<T> {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        self.map_or(Ok(None), Outcome::into_reply)
+    }
+}
+
+impl<T: Outcome, E: Into<BoxError> + Send + 'static> Outcome for Result<T, E> {
+    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
+        self.map_err(Into::into).and_then(Outcome::into_reply)
+    }
+}
+
+/// A handler that panicked; its payload as text.
+#[derive(Debug, thiserror::Error)]
+#[error("the handler panicked: {0}")]
+pub(crate) struct Panicked(String);
+
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> BoxError {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned());
+    Box::new(Panicked(text))
+}
+
+pub(crate) type HandlerResult = Result<Option<Reply>, BoxError>;
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
+
+/// A boxed handler future whose panic becomes an error.
+pub(crate) struct CatchUnwind(pub(crate) HandlerFuture);
+
+impl Future for CatchUnwind {
+    type Output = HandlerResult;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<HandlerResult> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(panicked(payload))),
+        }
+    }
+}
+
+/// What calling a handler gave: a result now (plain functions), or a future to await.
+pub(crate) enum Called {
+    Done(HandlerResult),
+    Pending(HandlerFuture),
+}
+
+fn call_sync<R: Outcome>(f: impl FnOnce() -> R) -> Called {
+    Called::Done(match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r.into_reply(),
+        Err(payload) => Err(panicked(payload)),
+    })
+}
+
+fn call_async<Fut>(fut: Fut) -> Called
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Outcome,
+{
+    Called::Pending(Box::pin(async move { fut.await.into_reply() }))
+}
+
+/// Handled and failed counts of one label (a type name, `topic:<t>`, ...).
+#[derive(Debug, Default)]
+pub(crate) struct Counter {
+    pub(crate) handled: AtomicU64,
+    pub(crate) failed: AtomicU64,
+}
+
+type TypedFn = dyn Fn(&Context, &[u8]) -> Result<Called, DecodeErrorKind> + Send + Sync;
+type TopicFn = dyn Fn(&Context, Topic, AnyMessage) -> Called + Send + Sync;
+type UnknownFn = dyn Fn(&Context, Topic, Value) -> Called + Send + Sync;
+type UndecodableFn = dyn Fn(&Context, DecodeError) -> Called + Send + Sync;
+
+struct Typed {
+    type_name: &'static str,
+    call: Arc<TypedFn>,
+    counter: Arc<Counter>,
+}
+
+/// A set of handlers: by message type ([`on`](Self::on), [`on_fn`](Self::on_fn)), by
+/// topic ([`on_topic`](Self::on_topic)), for unknown types
+/// ([`on_unknown`](Self::on_unknown)) and for frames that do not decode
+/// ([`on_undecodable`](Self::on_undecodable)).
+///
+/// A frame goes to the handler of its exact topic if there is one, else to the handler
+/// of its `"type"` (its wire name or an alias), else to the catch-all topic handler
+/// (registered under `""` or `"*"`), else to the unknown-type handler. A handler's
+/// error or panic is logged with the message type and counted; the loop goes on.
+///
+/// Registering a second handler for a type (or an alias of it) or a topic is recorded
+/// and reported as [`ServiceError::DuplicateHandler`] by
+/// [`ServiceBuilder::build`](super::ServiceBuilder::build): nothing is overridden.
+///
+/// # Example
+/// ```
+/// use experimance_common::service::{Context, Handlers};
+/// use experimance_common::{EraChanged, IdleStatus, RenderRequest, ImageReady};
+///
+/// let handlers = Handlers::new()
+///     // async: awaits, publishes through the context
+///     .on(|ctx: Context, era: EraChanged| async move { ctx.publish(&era).await })
+///     // a plain function; its return value is a worker's response
+///     .on_fn(|_ctx, r: RenderRequest| ImageReady {
+///         request_id: Some(r.request_id.clone()),
+///         image_id: r.request_id,
+///         uri: "file:///tmp/x.png".into(),
+///     })
+///     .on_fn(|_ctx, _idle: IdleStatus| ()) // also receives `"type": "Idle"`
+///     .on_unknown(|_ctx, topic, value| println!("{topic}: {value}"));
+/// assert_eq!(handlers.type_names(), ["EraChanged", "RenderRequest", "IdleStatus"]);
+/// ```
+#[derive(Default)]
+pub struct Handlers {
+    typed: Vec<Typed>,
+    /// `(wire name or alias, index into typed)`, searched linearly (a service has few).
+    names: Vec<(&'static str, usize)>,
+    topics: HashMap<String, (Arc<TopicFn>, Arc<Counter>)>,
+    catch_all: Option<(Arc<TopicFn>, Arc<Counter>)>,
+    unknown: Option<Arc<UnknownFn>>,
+    undecodable: Option<Arc<UndecodableFn>>,
+    pub(crate) duplicate: Option<ServiceError>,
+}
+
+impl Handlers {
+    /// An empty set.
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    /// The wire names that have a typed handler, in registration order.
+    pub fn type_names(&self) -> Vec<&'static str> {
+        self.typed.iter().map(|t| t.type_name).collect()
+    }
+
+    fn add_typed<M: Message>(mut self, call: Arc<TypedFn>) -> Handlers {
+        let index = self.typed.len();
+        for &name in std::iter::once(&M::TYPE).chain(M::ALIASES) {
+            if self.names.iter().any(|(n, _)| *n == name) {
+                self.duplicate.get_or_insert(ServiceError::DuplicateHandler { type_name: name });
+                return self;
+            }
+        }
+        for &name in std::iter::once(&M::TYPE).chain(M::ALIASES) {
+            self.names.push((name, index));
+        }
+        self.typed.push(Typed { type_name: M::TYPE, call, counter: Arc::default() });
+        self
+    }
+
+    /// Registers an async handler for messages of type `M` (dispatched by `"type"`,
+    /// aliases included), decoded into `M`. It gets a [`Context`] (cheap to clone) for
+    /// publishing and pushing; what it returns is an [`Outcome`].
+    pub fn on<M, F, Fut>(self, handler: F) -> Handlers
+    where
+        M: Message,
+        F: Fn(Context, M) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Outcome,
+    {
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &[u8]| {
+            let msg = decode_tagged::<M>(json)?;
+            Ok(call_async(handler(ctx.clone(), msg)))
+        }))
+    }
+
+    /// Registers a plain function for messages of type `M`; it runs on the receiving
+    /// task (keep it short, or use [`on`](Self::on)).
+    pub fn on_fn<M, F, R>(self, handler: F) -> Handlers
+    where
+        M: Message,
+        F: Fn(&Context, M) -> R + Send + Sync + 'static,
+        R: Outcome,
+    {
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &[u8]| {
+            let msg = decode_tagged::<M>(json)?;
+            Ok(call_sync(|| handler(ctx, msg)))
+        }))
+    }
+
+    /// Registers an async handler for every frame on exactly `topic` (before any typed
+    /// handler), or, for `""` or `"*"`, for every frame no typed handler takes. It gets
+    /// the topic and the message decoded as [`AnyMessage`].
+    pub fn on_topic<F, Fut>(mut self, topic: &str, handler: F) -> Handlers
+    where
+        F: Fn(Context, Topic, AnyMessage) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Outcome,
+    {
+        let f: Arc<TopicFn> =
+            Arc::new(move |ctx: &Context, t: Topic, m: AnyMessage| call_async(handler(ctx.clone(), t, m)));
+        let entry = (f, Arc::default());
+        if topic.is_empty() || topic == "*" {
+            if self.catch_all.is_some() {
+                self.duplicate.get_or_insert(ServiceError::DuplicateTopic { topic: topic.to_owned() });
+            } else {
+                self.catch_all = Some(entry);
+            }
+        } else if self.topics.contains_key(topic) {
+            self.duplicate.get_or_insert(ServiceError::DuplicateTopic { topic: topic.to_owned() });
+        } else {
+            self.topics.insert(topic.to_owned(), entry);
+        }
+        self
+    }
+
+    /// Registers the handler for messages no other handler takes (an unregistered
+    /// `"type"`, a type without a handler): it gets the topic (empty for PULL frames)
+    /// and the whole document. Without one, such messages are counted and skipped.
+    pub fn on_unknown<F, R>(mut self, handler: F) -> Handlers
+    where
+        F: Fn(&Context, Topic, Value) -> R + Send + Sync + 'static,
+        R: Outcome,
+    {
+        self.unknown =
+            Some(Arc::new(move |ctx: &Context, t: Topic, v: Value| call_sync(|| handler(ctx, t, v))));
+        self
+    }
+
+    /// Registers the handler for frames that do not decode (not JSON, not an object,
+    /// no topic separator, or a known type whose fields do not fit): it gets the
+    /// [`DecodeError`], which holds the raw frame. Without one, they are counted and
+    /// logged.
+    pub fn on_undecodable<F, R>(mut self, handler: F) -> Handlers
+    where
+        F: Fn(&Context, DecodeError) -> R + Send + Sync + 'static,
+        R: Outcome,
+    {
+        self.undecodable = Some(Arc::new(move |ctx: &Context, e: DecodeError| call_sync(|| handler(ctx, e))));
+        self
+    }
+
+    pub(crate) fn into_table(self) -> Result<Arc<Table>, ServiceError> {
+        if let Some(e) = self.duplicate {
+            return Err(e);
+        }
+        Ok(Arc::new(Table {
+            typed: self.typed,
+            names: self.names,
+            topics: self.topics,
+            catch_all: self.catch_all,
+            unknown: self.unknown,
+            undecodable: self.undecodable,
+            unknown_counts: Mutex::default(),
+            undecodable_count: Counter::default(),
+        }))
+    }
+}
+
+/// `(label -> (handled, failed), unknown type -> count, undecodable handled, failed)`.
+pub(crate) type Counts = (BTreeMap<String, (u64, u64)>, BTreeMap<String, u64>, u64, u64);
+
+/// The frozen handler set a running service dispatches with.
+pub(crate) struct Table {
+    typed: Vec<Typed>,
+    names: Vec<(&'static str, usize)>,
+    topics: HashMap<String, (Arc<TopicFn>, Arc<Counter>)>,
+    catch_all: Option<(Arc<TopicFn>, Arc<Counter>)>,
+    unknown: Option<Arc<UnknownFn>>,
+    undecodable: Option<Arc<UndecodableFn>>,
+    /// Per type name of the messages no handler took (the slow path).
+    unknown_counts: Mutex<BTreeMap<String, u64>>,
+    undecodable_count: Counter,
+}
+
+/// One dispatched frame: the handler's result or future, and where to count it.
+pub(crate) struct Dispatch {
+    pub(crate) called: Called,
+    pub(crate) label: Label,
+}
+
+/// Where a dispatch is counted.
+#[derive(Clone)]
+pub(crate) enum Label {
+    Counter(&'static str, Arc<Counter>),
+    Topic(String, Arc<Counter>),
+    Unknown(String),
+    Undecodable,
+}
+
+impl Label {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Label::Counter(n, _) => n,
+            Label::Topic(t, _) => t,
+            Label::Unknown(n) => n,
+            Label::Undecodable => "(undecodable)",
+        }
+    }
+}
+
+/// The wire name at the start of a document written as this crate or Python's
+/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), without parsing.
+fn leading_type(json: &[u8]) -> Option<&str> {
+    let rest = json.strip_prefix(b"{\"type\":")?;
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest).strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' {
+        return None;
+    }
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+impl Table {
+    /// Finds and calls the handler of `frame` (a PUB frame when `framing` is
+    /// [`Framing::Pub`], else a PUSH frame). `None`: no handler took it (counted).
+    pub(crate) fn dispatch(&self, ctx: &Context, frame: &[u8], framing: Framing) -> Option<Dispatch> {
+        let (topic, json) = match framing {
+            Framing::Pub => match crate::codec::split_pub(frame) {
+                Ok(split) => split,
+                Err(e) => return self.undecodable(ctx, e),
+            },
+            Framing::Push => ("", frame),
+        };
+        if !self.topics.is_empty() {
+            if let Some((f, counter)) = self.topics.get(topic) {
+                let label = Label::Topic(format!("topic:{topic}"), counter.clone());
+                return self.any(ctx, f, topic, json, frame, framing, label);
+            }
+        }
+        let name: Cow<'_, str> = match leading_type(json) {
+            Some(name) => Cow::Borrowed(name),
+            None => match peek_type(json) {
+                Ok(Some(name)) => name,
+                Ok(None) => Cow::Borrowed(""),
+                Err(e) => {
+                    let kind =
+                        if e.is_data() { DecodeErrorKind::NotAnObject } else { DecodeErrorKind::Json(e) };
+                    return self.undecodable(ctx, DecodeError::new(kind, frame, framing));
+                }
+            },
+        };
+        if let Some(&(_, i)) = self.names.iter().find(|(n, _)| *n == name) {
+            let typed = &self.typed[i];
+            return match (typed.call)(ctx, json) {
+                Ok(called) => {
+                    Some(Dispatch { called, label: Label::Counter(typed.type_name, typed.counter.clone()) })
+                }
+                Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
+            };
+        }
+        if let Some((f, counter)) = &self.catch_all {
+            let label = Label::Topic("topic:*".to_owned(), counter.clone());
+            return self.any(ctx, f, topic, json, frame, framing, label);
+        }
+        let label = if name.is_empty() { "(no type)".to_owned() } else { name.into_owned() };
+        let Some(unknown) = &self.unknown else {
+            self.count_unknown(&label);
+            tracing::debug!(service = ctx.name(), message_type = %label, "no handler for the message");
+            return None;
+        };
+        match crate::codec::parse_object(json) {
+            Ok(value) => Some(Dispatch {
+                called: unknown(ctx, Topic::from(topic), value),
+                label: Label::Unknown(label),
+            }),
+            Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn any(
+        &self,
+        ctx: &Context,
+        f: &Arc<TopicFn>,
+        topic: &str,
+        json: &[u8],
+        frame: &[u8],
+        framing: Framing,
+        label: Label,
+    ) -> Option<Dispatch> {
+        match AnyMessage::decode_kind(json) {
+            Ok(msg) => Some(Dispatch { called: f(ctx, Topic::from(topic), msg), label }),
+            Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
+        }
+    }
+
+    fn undecodable(&self, ctx: &Context, e: DecodeError) -> Option<Dispatch> {
+        match &self.undecodable {
+            Some(f) => Some(Dispatch { called: f(ctx, e), label: Label::Undecodable }),
+            None => {
+                self.undecodable_count.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(service = ctx.name(), error = %e, "a frame that does not decode");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn count_unknown(&self, name: &str) {
+        if let Ok(mut map) = self.unknown_counts.lock() {
+            *map.entry(name.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Counts a finished handler: `Ok` as handled, `Err` as failed (and logs it).
+    pub(crate) fn finish(&self, ctx: &Context, label: &Label, result: &HandlerResult) {
+        let counter = match label {
+            Label::Counter(_, c) | Label::Topic(_, c) => Some(&**c),
+            Label::Undecodable => Some(&self.undecodable_count),
+            Label::Unknown(name) => {
+                self.count_unknown(name);
+                None
+            }
+        };
+        match result {
+            Ok(_) => {
+                if let Some(c) = counter {
+                    c.handled.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => {
+                if let Some(c) = counter {
+                    c.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                ctx.shared.note_error();
+                tracing::warn!(service = ctx.name(), message_type = label.name(), error = %e, "handler failed");
+            }
+        }
+    }
+
+    /// `(label, handled, failed)` of every label seen, plus the unknown types (handled
+    /// by the unknown-type handler or by nobody) and the undecodable frames.
+    pub(crate) fn counts(&self) -> Counts {
+        let mut map = BTreeMap::new();
+        let mut add = |name: &str, c: &Counter| {
+            let (h, f) = (c.handled.load(Ordering::Relaxed), c.failed.load(Ordering::Relaxed));
+            if h + f > 0 {
+                map.insert(name.to_owned(), (h, f));
+            }
+        };
+        for t in &self.typed {
+            add(t.type_name, &t.counter);
+        }
+        for (topic, (_, c)) in &self.topics {
+            add(&format!("topic:{topic}"), c);
+        }
+        if let Some((_, c)) = &self.catch_all {
+            add("topic:*", c);
+        }
+        let unknown = self.unknown_counts.lock().map(|m| m.clone()).unwrap_or_default();
+        let u = &self.undecodable_count;
+        (map, unknown, u.handled.load(Ordering::Relaxed), u.failed.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_type;
+
+    #[test]
+    fn leading_type_reads_both_writers_and_refuses_escapes() {
+        assert_eq!(leading_type(br#"{"type":"EraChanged","era":"x"}"#), Some("EraChanged"));
+        assert_eq!(leading_type(br#"{"type": "Idle", "status": true}"#), Some("Idle"));
+        assert_eq!(leading_type(br#"{"type": "Id\u0065"}"#), None);
+        assert_eq!(leading_type(br#"{"era": "x", "type": "EraChanged"}"#), None);
+        assert_eq!(leading_type(b"{\"type\":\"\xff\"}"), None);
+    }
+}
