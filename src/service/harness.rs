@@ -157,8 +157,8 @@ impl HarnessBuilder {
         let mut from_service_pub = None;
         if let Some(topic) = self.publish_topic {
             let ep = endpoint(&self.name, "published");
-            let sub = Subscriber::builder().bind(&ep)?.subscribe_all().build()?;
-            let mut publisher = Publisher::builder().connect(&ep)?.topic(&topic)?.build()?;
+            let mut publisher = Publisher::builder().bind(&ep)?.topic(&topic)?.build()?;
+            let sub = Subscriber::builder().connect(&ep)?.subscribe_all().build()?;
             publisher.wait_for_subscribers_async(1, t).await?;
             b = b.publisher(publisher);
             from_service_pub = Some(sub);
