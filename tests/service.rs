@@ -602,3 +602,33 @@ async fn a_decode_error_keeps_its_kind() {
     assert!(matches!(seen[0].kind(), DecodeErrorKind::MissingSeparator), "{:?}", seen[0]);
     assert_eq!(seen[1].raw(), b"x {\"type\": \"EraChanged\"}");
 }
+
+#[tokio::test]
+async fn degraded_after_a_failing_interval_running_after_a_clean_one() {
+    use experimance_common::service::ServiceState;
+    let handlers = Handlers::new().on_fn(|_c, m: IdleStatus| if m.status { Err(Wet) } else { Ok(()) });
+    let mut h = Harness::builder("moody")
+        .handlers(handlers)
+        .pull()
+        .publisher("hb")
+        .configure(|b| b.heartbeat(Some(Duration::from_millis(5))))
+        .start()
+        .await
+        .unwrap();
+    h.push(&IdleStatus { status: true }).await.unwrap();
+    h.processed(1).await.unwrap();
+    // Each tick reviews the interval, then publishes its heartbeat: the first heartbeat
+    // that counts the failed message comes from a tick that saw the failure.
+    loop {
+        let (_, hb): (_, Heartbeat) = h.published().await.unwrap();
+        if hb.extra["tasks_processed"] == 1 {
+            break;
+        }
+    }
+    assert_eq!(h.context().health().state, ServiceState::Degraded);
+    let (_, _): (_, Heartbeat) = h.published().await.unwrap(); // a clean interval
+    assert_eq!(h.context().health().state, ServiceState::Running);
+    let checks: Vec<_> = h.context().health().checks.iter().map(|c| c.status).collect();
+    assert!(checks.contains(&HealthStatus::Warning), "{checks:?}");
+    let _ = h.stop().await;
+}

@@ -111,15 +111,19 @@ impl Shared {
     }
 
     pub(crate) fn note_error(&self) {
-        self.errors_since_tick.fetch_add(1, Ordering::Relaxed);
+        self.errors_since_tick.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut h) = self.health.lock() {
             h.error_count += 1;
         }
     }
 
     pub(crate) fn note_processed(&self) {
-        let n = self.processed.fetch_add(1, Ordering::Relaxed) + 1;
-        self.processed_tx.send_replace(n);
+        let n = self.processed.fetch_add(1, Ordering::SeqCst) + 1;
+        // Only while someone waits ([`Context::processed_at_least`]): a watch send
+        // takes a lock, which the hot path should not pay for.
+        if self.processed_tx.receiver_count() > 0 {
+            self.processed_tx.send_replace(n);
+        }
     }
 
     pub(crate) fn request_stop(&self) {
@@ -356,7 +360,13 @@ impl Context {
     /// Resolves once at least `n` frames were dealt with (handled, failed or skipped).
     pub async fn processed_at_least(&self, n: u64) {
         let mut rx = self.shared.processed_tx.subscribe();
-        let _ = rx.wait_for(|&p| p >= n).await;
+        // Subscribed first, then read: an increment this read misses sees the receiver
+        // and sends.
+        while self.shared.processed.load(Ordering::SeqCst) < n {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Whether a shutdown was asked for.
@@ -366,7 +376,7 @@ impl Context {
 
     /// Messages handled so far (every dispatched frame whose handler finished).
     pub fn processed(&self) -> u64 {
-        self.shared.processed.load(Ordering::Relaxed)
+        self.shared.processed.load(Ordering::SeqCst)
     }
 
     /// Records a health check (kept among the last 50; the worst sets the overall

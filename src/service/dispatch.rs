@@ -363,7 +363,8 @@ pub(crate) struct Dispatch {
 /// Where a dispatch is counted.
 #[derive(Clone)]
 pub(crate) enum Label {
-    Counter(&'static str, Arc<Counter>),
+    /// A typed handler: its wire name and index (no reference count per message).
+    Typed(&'static str, usize),
     Topic(String, Arc<Counter>),
     Unknown(String),
     Undecodable,
@@ -372,7 +373,7 @@ pub(crate) enum Label {
 impl Label {
     pub(crate) fn name(&self) -> &str {
         match self {
-            Label::Counter(n, _) => n,
+            Label::Typed(n, _) => n,
             Label::Topic(t, _) => t,
             Label::Unknown(n) => n,
             Label::Undecodable => "(undecodable)",
@@ -424,9 +425,7 @@ impl Table {
         if let Some(&(_, i)) = self.names.iter().find(|(n, _)| *n == name) {
             let typed = &self.typed[i];
             return match (typed.call)(ctx, json) {
-                Ok(called) => {
-                    Some(Dispatch { called, label: Label::Counter(typed.type_name, typed.counter.clone()) })
-                }
+                Ok(called) => Some(Dispatch { called, label: Label::Typed(typed.type_name, i) }),
                 Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             };
         }
@@ -486,7 +485,8 @@ impl Table {
     /// Counts a finished handler: `Ok` as handled, `Err` as failed (and logs it).
     pub(crate) fn finish(&self, ctx: &Context, label: &Label, result: &HandlerResult) {
         let counter = match label {
-            Label::Counter(_, c) | Label::Topic(_, c) => Some(&**c),
+            Label::Typed(_, i) => self.typed.get(*i).map(|t| &*t.counter),
+            Label::Topic(_, c) => Some(&**c),
             Label::Undecodable => Some(&self.undecodable_count),
             Label::Unknown(name) => {
                 self.count_unknown(name);

@@ -11,24 +11,41 @@
 //! [`Summary`].
 //!
 //! ```no_run
-//! use experimance_common::service::{Context, Handlers, Service};
-//! use experimance_common::{EraChanged, Publisher, Subscriber};
+//! // The README's complete service (it is compiled here).
+//! use experimance_common::service::{Context, Handlers, Service, TopicMode};
+//! use experimance_common::{EraChanged, ImageReady, Publisher, PullSocket, PushSocket, RenderRequest, Subscriber};
 //!
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let handlers = Handlers::new()
-//!     .on(|ctx: Context, era: EraChanged| async move {
-//!         ctx.publish(&era).await // republish on the service's own publisher
-//!     })
-//!     .on_fn(|_ctx, hb: experimance_common::Heartbeat| println!("{} is alive", hb.service));
-//! let summary = Service::builder("display")
-//!     .subscriber(Subscriber::builder().connect("tcp://localhost:5555")?.subscribe("").build()?)
-//!     .publisher(Publisher::builder().bind("tcp://*:5559")?.topic("display")?.build()?)
-//!     .handlers(handlers)
-//!     .build()?
-//!     .run()
-//!     .await;
-//! std::process::exit(summary.exit_code());
-//! # }
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let handlers = Handlers::new()
+//!         // One typed handler per message type, found by "type" (aliases included).
+//!         .on(|ctx: Context, era: EraChanged| async move {
+//!             println!("now {} / {}", era.era, era.biome);
+//!             ctx.publish(&era).await // topic "EraChanged": TopicMode::ByType below
+//!         })
+//!         // What a handler returns is pushed back as the response (a worker).
+//!         .on(|_ctx: Context, r: RenderRequest| async move {
+//!             let uri = format!("file:///tmp/{}.png", r.request_id);
+//!             ImageReady { request_id: Some(r.request_id.clone()), image_id: r.request_id, uri }
+//!         })
+//!         .on_unknown(|_ctx, topic, value| eprintln!("no handler for {topic}: {value}"))
+//!         .on_undecodable(|_ctx, e| eprintln!("bad frame {:?}: {}", e.raw(), e.kind()));
+//!     let events = Subscriber::builder().connect("tcp://localhost:coordinator_pub")?.subscribe("EraChanged");
+//!     let summary = Service::builder("image_server")
+//!         .subscriber(events.build()?)
+//!         .pull(PullSocket::builder().connect("tcp://localhost:image_server_pull")?.receive_hwm(1).build()?)
+//!         .push(PushSocket::builder().connect("tcp://localhost:coordinator_pull")?.build()?)
+//!         .publisher(Publisher::builder().bind("tcp://*:image_server_pub")?.topic("image_server")?.build()?)
+//!         .topic_mode(TopicMode::ByType) // explicit topic, else the "type", else "image_server"
+//!         .max_concurrent(4) // at 4 in flight it stops pulling: the next task goes to another worker
+//!         .health_file("image_server") // ./logs/health/image_server.json, as the Python services
+//!         .handlers(handlers)
+//!         .build()? // two handlers for one type would be an error here
+//!         .run() // until SIGINT/SIGTERM; a Heartbeat every 5 s
+//!         .await; // then: stop receiving, finish in-flight work, flush, close
+//!     println!("{summary:?}"); // handled/failed per type, dropped at close, ...
+//!     std::process::exit(summary.exit_code()) // 0 after a clean shutdown
+//! }
 //! ```
 //!
 //! Workers ([`ServiceBuilder::pull`] plus [`ServiceBuilder::push`]) push what a handler

@@ -593,13 +593,16 @@ impl Service {
         let writer_tasks: Vec<JoinHandle<(String, WriterReport)>> =
             writers.into_iter().map(|w| tokio::spawn(w.run(close_rx.clone(), ctx.clone()))).collect();
         let permits = Arc::new(Semaphore::new(max_concurrent));
+        // One receiving socket running its handlers inline is sequential by itself: it
+        // needs no permit per message (a semaphore release takes a lock).
+        let inline_only = max_concurrent == 1 && receivers.len() == 1;
         let reader_tasks: Vec<JoinHandle<(String, Receiver)>> = receivers
             .into_iter()
             .map(|(name, sock, correlate)| {
                 let r = Reader {
                     ctx: ctx.clone(),
                     table: table.clone(),
-                    permits: permits.clone(),
+                    permits: (!inline_only).then(|| permits.clone()),
                     max_concurrent,
                     correlate,
                 };
@@ -766,12 +769,16 @@ async fn tick(
     };
     loop {
         timer.tick().await;
-        let errors = ctx.shared.errors_since_tick.swap(0, Ordering::Relaxed);
+        // The count first: a failure it includes was noted before it, so the swap
+        // below sees it, and the heartbeat never reports work whose failure this tick
+        // has not reviewed.
+        let processed = ctx.processed();
+        let errors = ctx.shared.errors_since_tick.swap(0, Ordering::SeqCst);
         if !ctx.is_stopping() {
             ctx.set_state(if errors > 0 { ServiceState::Degraded } else { ServiceState::Running });
         }
         if let (Some(_), Some(topic), Some(_)) = (interval, &topic, &ctx.shared.publisher) {
-            let frame = heartbeat_frame(topic, ctx.name(), now_seconds(), ctx.processed());
+            let frame = heartbeat_frame(topic, ctx.name(), now_seconds(), processed);
             if ctx.publish_frame(frame).await.is_ok() {
                 heartbeats.fetch_add(1, Ordering::Relaxed);
             }
@@ -783,7 +790,8 @@ async fn tick(
 struct Reader {
     ctx: Context,
     table: Arc<Table>,
-    permits: Arc<Semaphore>,
+    /// `None`: the only receiver, handlers inline (sequential without permits).
+    permits: Option<Arc<Semaphore>>,
     max_concurrent: usize,
     correlate: bool,
 }
@@ -797,12 +805,15 @@ impl Reader {
                 break;
             }
             // Back-pressure: no free slot, no pull.
-            let permit = match self.permits.clone().try_acquire_owned() {
-                Ok(p) => p,
-                Err(_) => tokio::select! {
-                    biased;
-                    _ = stop.wait_for(|s| *s) => break,
-                    p = self.permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            let permit = match &self.permits {
+                None => None,
+                Some(permits) => match permits.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|s| *s) => break,
+                        p = permits.clone().acquire_owned() => match p { Ok(p) => Some(p), Err(_) => break },
+                    },
                 },
             };
             let received = tokio::select! {
