@@ -165,9 +165,22 @@ struct Throughput {
     rss_kb: f64,
     /// Messages per second the sender handed to its socket.
     sender_rate: f64,
+    /// CPU time of the receiving thread per message, in ns (where measured).
+    cpu_ns: f64,
 }
 
 fn throughput(args: &BenchArgs, kind: &str, imp: Impl, lossless: bool) -> Result<Throughput, Failure> {
+    throughput_between(args, kind, imp, imp, lossless)
+}
+
+/// A throughput trial with the receiver on `rx_imp` and the sender on `tx_imp`.
+fn throughput_between(
+    args: &BenchArgs,
+    kind: &str,
+    rx_imp: Impl,
+    tx_imp: Impl,
+    lossless: bool,
+) -> Result<Throughput, Failure> {
     let (rx_role, tx_role) = if kind == "pubsub" { (Role::Sub, Role::Pub) } else { (Role::Pull, Role::Push) };
     let mut common = vec!["--count".to_owned(), args.messages.to_string()];
     if lossless {
@@ -175,9 +188,9 @@ fn throughput(args: &BenchArgs, kind: &str, imp: Impl, lossless: bool) -> Result
     } else {
         common.extend(["--idle-ms".to_owned(), args.idle_ms.to_string()]);
     }
-    let mut rx = role_args(rx_role, imp);
+    let mut rx = role_args(rx_role, rx_imp);
     rx.extend(common.iter().cloned());
-    let mut tx = role_args(tx_role, imp);
+    let mut tx = role_args(tx_role, tx_imp);
     tx.extend(common);
     let (received, sent) = trial(rx, tx)?;
     let got = received["received"].as_f64().unwrap_or(0.0);
@@ -186,6 +199,7 @@ fn throughput(args: &BenchArgs, kind: &str, imp: Impl, lossless: bool) -> Result
         loss: 1.0 - got / args.messages.max(1) as f64,
         rss_kb: received["peak_rss_kb"].as_f64().unwrap_or(0.0),
         sender_rate: sent["rate"].as_f64().unwrap_or(0.0),
+        cpu_ns: received["thread_cpu_ns_per_message"].as_f64().unwrap_or(0.0),
     })
 }
 
@@ -228,6 +242,11 @@ struct Results {
     /// Library async vs the blocking baseline of the same round.
     asyncio: Pair,
     async_loss: Vec<f64>,
+    /// The service runtime's typed-handler loop vs the plain async receive loop, both
+    /// fed by the async sender.
+    service: Pair,
+    /// The same trials' receiving-thread CPU time per message (ns).
+    service_cpu: Pair,
     p50: Pair,
     p99: Pair,
     p999: Pair,
@@ -276,6 +295,7 @@ impl Trials {
             Impl::Library => self.lib.push(v),
             Impl::Baseline => self.base.push(v),
             Impl::Async => self.asyncio.push(v),
+            Impl::Service => self.lib.push(v),
         }
     }
 
@@ -340,6 +360,22 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
         r.asyncio.lib.push(mean(&push.asyncio));
         r.asyncio.base.push(mean(&push.base));
         r.async_loss.push(mean(&push_loss.asyncio));
+        // Dispatch overhead: the service loop (lib) against the plain receive loop
+        // (base), A B B A.
+        let (sa, sb) =
+            if round % 2 == 0 { (Impl::Service, Impl::Async) } else { (Impl::Async, Impl::Service) };
+        let (mut service, mut service_cpu) = (Trials::default(), Trials::default());
+        for imp in [sa, sb, sb, sa] {
+            let t = throughput_between(&args, "pushpull", imp, Impl::Async, true)?;
+            let (rates, cpu) = match imp {
+                Impl::Service => (&mut service.lib, &mut service_cpu.lib),
+                _ => (&mut service.base, &mut service_cpu.base),
+            };
+            rates.push(t.rate);
+            cpu.push(t.cpu_ns);
+        }
+        service.close(&mut r.service);
+        service_cpu.close(&mut r.service_cpu);
         for lossless in [true, false] {
             let (mut rate, mut loss, mut send) = (Trials::default(), Trials::default(), Trials::default());
             for imp in [a, b, b, a] {
@@ -387,6 +423,13 @@ fn targets(r: &Results) -> Vec<(&'static str, &'static str, f64, bool)> {
         ("push_pull", "ratio >= 1.0", m(&r.push.ratios()), m(&r.push.ratios()) >= 1.0),
         ("pub_sub_lossless", "ratio >= 0.95", m(&r.lossless.ratios()), m(&r.lossless.ratios()) >= 0.95),
         ("async_push_pull", "ratio >= 0.75", m(&r.asyncio.ratios()), m(&r.asyncio.ratios()) >= 0.75),
+        ("service_dispatch", "ratio >= 0.95", m(&r.service.ratios()), m(&r.service.ratios()) >= 0.95),
+        (
+            "service_dispatch_cpu",
+            "ratio <= 1.05",
+            m(&r.service_cpu.ratios()),
+            m(&r.service_cpu.ratios()) <= 1.05,
+        ),
         ("latency_p50", "ratio <= 1.05", m(&r.p50.ratios()), m(&r.p50.ratios()) <= 1.05),
         ("latency_p99", "ratio <= 1.15", m(&r.p99.ratios()), m(&r.p99.ratios()) <= 1.15),
         ("receiver_peak_rss", "library max <= 10 MB", rss_max, rss_max <= 10.0),
@@ -427,6 +470,12 @@ fn report_json(args: &BenchArgs, r: &Results, elapsed: f64) -> Value {
         "pub_sub_lossless": throughput(&r.lossless, &r.lossless_loss),
         "pub_sub_lossy": lossy,
         "async_push_pull": asyncio,
+        "service_dispatch": {
+            "unit": "messages per second at the receiver; library: the service runtime with a typed handler, baseline: a plain pull_async loop; both fed by the async sender",
+            "ratio_is": "service / receive loop",
+            "rates": pair_json(&r.service),
+            "receiving_thread_cpu_ns_per_message": pair_json(&r.service_cpu),
+        },
         "latency": {
             "unit": "round-trip microseconds",
             "p50": pair_json(&r.p50),
@@ -482,6 +531,8 @@ fn table(args: &BenchArgs, r: &Results, report: &Value, elapsed: f64) -> String 
         ("PUB->SUB lossy, delivered msg/s", &r.lossy, &rate),
         ("PUB->SUB lossy, publish calls/s", &r.lossy_send, &rate),
         ("async PUSH->PULL (vs blocking base)", &r.asyncio, &rate),
+        ("service handler vs async pull loop", &r.service, &rate),
+        ("  its receiving thread, CPU ns/msg", &r.service_cpu, &us),
         ("round trip p50, us", &r.p50, &us),
         ("round trip p99, us", &r.p99, &us),
         ("round trip p99.9, us", &r.p999, &us),

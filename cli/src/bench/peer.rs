@@ -54,6 +54,9 @@ pub enum Impl {
     Async,
     /// Hand-written `zmq` + `serde_json`.
     Baseline,
+    /// The service runtime: a typed handler per message (receivers; senders push as
+    /// `async`).
+    Service,
 }
 
 /// The arguments of the hidden `exbus bench-peer` command.
@@ -117,7 +120,8 @@ pub fn run(args: PeerArgs) -> Result<(), Failure> {
         (Role::Pull, Impl::Async) => pull_async(&args)?,
         (Role::Pull, Impl::Baseline) => pull_baseline(&args)?,
         (Role::Push, Impl::Library) => push_library(&args)?,
-        (Role::Push, Impl::Async) => push_async(&args)?,
+        (Role::Pull, Impl::Service) => pull_service(&args)?,
+        (Role::Push, Impl::Async | Impl::Service) => push_async(&args)?,
         (Role::Push, Impl::Baseline) => push_baseline(&args)?,
         (Role::Sub, Impl::Library) => sub_library(&args)?,
         (Role::Sub, Impl::Baseline) => sub_baseline(&args)?,
@@ -287,7 +291,7 @@ fn pull_async(args: &PeerArgs) -> Result<Value, Failure> {
         if !got(pull.pull_timeout_async::<Heartbeat>(READY).await)? {
             return Err(Failure::Timeout(format!("no message within {READY:?}")));
         }
-        let start = Instant::now();
+        let (start, cpu_start) = (Instant::now(), thread_cpu());
         let mut n = 1;
         let mut timed_out = false;
         while n < counter.count {
@@ -297,11 +301,77 @@ fn pull_async(args: &PeerArgs) -> Result<Value, Failure> {
             }
             n += 1;
         }
+        let cpu = cpu_start.zip(thread_cpu());
         let end = if timed_out { Instant::now() - counter.idle } else { Instant::now() };
-        Ok(counter.result(n, end.saturating_duration_since(start)))
+        Ok(with_cpu(counter.result(n, end.saturating_duration_since(start)), cpu, n))
     })?;
     pull.close()?;
     Ok(result)
+}
+
+/// CPU time of the calling thread so far (`CLOCK_THREAD_CPUTIME_ID`), or `None` where it
+/// cannot be read.
+pub fn thread_cpu() -> Option<Duration> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer to a local.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let (secs, nanos) = (u64::try_from(ts.tv_sec).ok()?, u32::try_from(ts.tv_nsec).ok()?);
+    (rc == 0).then(|| Duration::new(secs, nanos))
+}
+
+/// Adds the receiving thread's CPU time per message to a receiver's result.
+fn with_cpu(mut result: Value, cpu: Option<(Duration, Duration)>, received: u64) -> Value {
+    if let Some((start, end)) = cpu {
+        let per = end.saturating_sub(start).as_nanos() as f64 / received.saturating_sub(1).max(1) as f64;
+        result["thread_cpu_ns_per_message"] = json!(per);
+    }
+    result
+}
+
+/// The service runtime's receive loop with a plain-function handler for `Heartbeat`: what
+/// `pull_async` does, plus the type lookup, the dispatch and the per-type counters.
+fn pull_service(args: &PeerArgs) -> Result<Value, Failure> {
+    use experimance_common::service::{Handlers, Service};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let counter = Counter::new(args);
+    let pull = PullSocket::builder().bind(BIND)?.receive_timeout(STALL).build()?;
+    ready(&[pull.endpoint()])?;
+    let (n, times) = (Arc::new(AtomicU64::new(0)), Arc::new(Mutex::new((None, None, None, None))));
+    let (hn, ht, count) = (n.clone(), times.clone(), counter.count);
+    let handlers = Handlers::new().on_fn(move |ctx, hb: Heartbeat| {
+        black_box(hb);
+        let seen = hn.fetch_add(1, Ordering::Relaxed) + 1;
+        if seen == 1 || seen == count {
+            let mut t = ht.lock().unwrap_or_else(|e| e.into_inner());
+            let (now, cpu) = (Some(Instant::now()), thread_cpu());
+            if seen == 1 {
+                (t.0, t.2) = (now, cpu);
+            }
+            if seen == count {
+                (t.1, t.3) = (now, cpu);
+                ctx.shutdown();
+            }
+        }
+    });
+    let service = Service::builder("bench")
+        .pull(pull)
+        .handlers(handlers)
+        .handle_signals(false)
+        .heartbeat(None)
+        .build()
+        .map_err(|e| Failure::Runtime(format!("the bench service: {e}")))?;
+    let summary = runtime()?.block_on(service.run());
+    let received = n.load(Ordering::Relaxed);
+    let (start, end, cpu_start, cpu_end) = *times.lock().unwrap_or_else(|e| e.into_inner());
+    match (start, end) {
+        (Some(start), Some(end)) if summary.is_clean() => {
+            let result = counter.result(received, end.saturating_duration_since(start));
+            Ok(with_cpu(result, cpu_start.zip(cpu_end), received))
+        }
+        _ => Err(Failure::Runtime(format!("the service received {received} of {count}: {summary:?}"))),
+    }
 }
 
 fn pull_baseline(args: &PeerArgs) -> Result<Value, Failure> {
