@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -816,10 +817,16 @@ impl Reader {
                     },
                 },
             };
-            let received = tokio::select! {
-                biased;
-                r = sock.recv() => r,
-                _ = stop.wait_for(|s| *s) => break,
+            // A frame that is already queued is taken without a select (the hot path);
+            // otherwise the receive races the stop.
+            let mut recv = std::pin::pin!(sock.recv());
+            let received = match std::future::poll_fn(|cx| Poll::Ready(recv.as_mut().poll(cx))).await {
+                Poll::Ready(r) => r,
+                Poll::Pending => tokio::select! {
+                    biased;
+                    r = &mut recv => r,
+                    _ = stop.wait_for(|s| *s) => break,
+                },
             };
             let frame = match received {
                 Ok(frame) => frame,
