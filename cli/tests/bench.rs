@@ -86,6 +86,14 @@ fn bench_json_reports_every_measurement() {
         assert!(number(&report, &format!("receiver_peak_rss.{side}.median")) > 0.0, "{side} RSS");
     }
 
+    // The service runtime's loop and the plain receive loop, measured in the same run.
+    for side in ["library", "baseline"] {
+        assert!(number(&report, &format!("service_dispatch.rates.{side}.median")) > 0.0, "{side}");
+        let cpu =
+            number(&report, &format!("service_dispatch.receiving_thread_cpu_ns_per_message.{side}.median"));
+        assert!(cpu > 0.0, "{side}: CPU per message {cpu}");
+    }
+
     let targets = report["targets"].as_array().unwrap();
     let names: Vec<&str> = targets.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(
@@ -94,6 +102,8 @@ fn bench_json_reports_every_measurement() {
             "push_pull",
             "pub_sub_lossless",
             "async_push_pull",
+            "service_dispatch",
+            "service_dispatch_cpu",
             "latency_p50",
             "latency_p99",
             "receiver_peak_rss"
