@@ -436,7 +436,7 @@ impl Table {
         let label = if name.is_empty() { "(no type)".to_owned() } else { name.into_owned() };
         let Some(unknown) = &self.unknown else {
             self.count_unknown(&label);
-            tracing::debug!(service = ctx.name(), message_type = %label, "no handler for the message");
+            log::debug!("{}: no handler for a {label} message", ctx.name());
             return None;
         };
         match crate::codec::parse_object(json) {
@@ -470,7 +470,7 @@ impl Table {
             Some(f) => Some(Dispatch { called: f(ctx, e), label: Label::Undecodable }),
             None => {
                 self.undecodable_count.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(service = ctx.name(), error = %e, "a frame that does not decode");
+                log::warn!("{}: a frame that does not decode: {e}", ctx.name());
                 None
             }
         }
@@ -504,7 +504,7 @@ impl Table {
                     c.failed.fetch_add(1, Ordering::Relaxed);
                 }
                 ctx.shared.note_error();
-                tracing::warn!(service = ctx.name(), message_type = label.name(), error = %e, "handler failed");
+                log::warn!("{}: the {} handler failed: {e}", ctx.name(), label.name());
             }
         }
     }

@@ -399,7 +399,7 @@ impl Writer {
                         report.dropped_at_close += 1;
                     }
                     ctx.shared.note_error();
-                    tracing::warn!(service = ctx.name(), socket = %self.name, error = %e, "send failed; frame dropped");
+                    log::warn!("{}: send on {} failed, frame dropped: {e}", ctx.name(), self.name);
                 }
             }
         }
@@ -719,15 +719,11 @@ fn install_signals(ctx: Context, hurry: Arc<Notify>) -> std::io::Result<JoinHand
                 _ = term.recv() => "SIGTERM",
             };
             if first {
-                tracing::info!(service = ctx.name(), signal = which, "stopping gracefully");
+                log::info!("{}: {which}, stopping gracefully", ctx.name());
                 ctx.shutdown();
                 first = false;
             } else {
-                tracing::warn!(
-                    service = ctx.name(),
-                    signal = which,
-                    "second signal: not waiting for handlers"
-                );
+                log::warn!("{}: second {which}: not waiting for handlers", ctx.name());
                 hurry.notify_waiters();
                 hurry.notify_one();
             }
@@ -749,7 +745,7 @@ async fn write_health(ctx: &Context, file: &Option<(PathBuf, String)>) {
     let snapshot = ctx.health();
     let written = tokio::task::spawn_blocking(move || snapshot.write_file(&dir, &service_type)).await;
     if let Ok(Err(e)) = written {
-        tracing::warn!(service = ctx.name(), error = %e, "cannot write the health file");
+        log::warn!("{}: cannot write the health file: {e}", ctx.name());
     }
 }
 
@@ -833,11 +829,11 @@ impl Reader {
                 Err(e) if e.is_timeout() => continue,
                 Err(SocketError::Interrupted { .. }) => continue,
                 Err(e @ SocketError::Decode(_)) => {
-                    tracing::warn!(service = self.ctx.name(), error = %e, "receive");
+                    log::warn!("{}: receive: {e}", self.ctx.name());
                     continue;
                 }
                 Err(e) => {
-                    tracing::error!(service = self.ctx.name(), error = %e, "receive failed; this socket stops");
+                    log::error!("{}: receive failed, this socket stops: {e}", self.ctx.name());
                     self.ctx.shared.note_error();
                     break;
                 }
@@ -886,7 +882,7 @@ impl Reader {
         if let Ok(Some(reply)) = result {
             if let Err(e) = self.ctx.push_reply(reply.frame).await {
                 self.ctx.shared.note_error();
-                tracing::warn!(service = self.ctx.name(), message_type = label.name(), error = %e, "cannot push the response");
+                log::warn!("{}: cannot push the {} response: {e}", self.ctx.name(), label.name());
             }
         }
         self.ctx.shared.note_processed();
