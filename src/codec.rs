@@ -194,7 +194,7 @@ fn lone_surrogate(json: &[u8]) -> Option<usize> {
 
 /// Splits a PUB frame into its topic and its JSON text, the whole frame checked by
 /// [`json_text`].
-fn split_pub_text(frame: &[u8]) -> Result<(&str, &str), DecodeErrorKind> {
+pub(crate) fn split_pub_text(frame: &[u8]) -> Result<(&str, &str), DecodeErrorKind> {
     let Some(space) = memchr::memchr(b' ', frame) else {
         return Err(DecodeErrorKind::MissingSeparator);
     };

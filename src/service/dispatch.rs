@@ -158,7 +158,7 @@ pub(crate) struct Counter {
     pub(crate) failed: AtomicU64,
 }
 
-type TypedFn = dyn Fn(&Context, &[u8]) -> Result<Called, DecodeErrorKind> + Send + Sync;
+type TypedFn = dyn Fn(&Context, &str) -> Result<Called, DecodeErrorKind> + Send + Sync;
 type TopicFn = dyn Fn(&Context, Topic, AnyMessage) -> Called + Send + Sync;
 type UnknownFn = dyn Fn(&Context, Topic, Value) -> Called + Send + Sync;
 type UndecodableFn = dyn Fn(&Context, DecodeError) -> Called + Send + Sync;
@@ -249,7 +249,7 @@ impl Handlers {
         Fut: Future + Send + 'static,
         Fut::Output: Outcome,
     {
-        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &[u8]| {
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str| {
             let msg = decode_tagged::<M>(json)?;
             Ok(call_async(handler(ctx.clone(), msg)))
         }))
@@ -263,7 +263,7 @@ impl Handlers {
         F: Fn(&Context, M) -> R + Send + Sync + 'static,
         R: Outcome,
     {
-        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &[u8]| {
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str| {
             let msg = decode_tagged::<M>(json)?;
             Ok(call_sync(|| handler(ctx, msg)))
         }))
@@ -397,12 +397,15 @@ impl Table {
     /// Finds and calls the handler of `frame` (a PUB frame when `framing` is
     /// [`Framing::Pub`], else a PUSH frame). `None`: no handler took it (counted).
     pub(crate) fn dispatch(&self, ctx: &Context, frame: &[u8], framing: Framing) -> Option<Dispatch> {
-        let (topic, json) = match framing {
-            Framing::Pub => match crate::codec::split_pub(frame) {
-                Ok(split) => split,
-                Err(e) => return self.undecodable(ctx, e),
-            },
-            Framing::Push => ("", frame),
+        // The frame's text, checked once as every decoder checks it (UTF-8, no lone
+        // surrogate), so each handler's decode reads it without checking again.
+        let split = match framing {
+            Framing::Pub => crate::codec::split_pub_text(frame),
+            Framing::Push => crate::codec::json_text(frame, 0).map(|json| ("", json)),
+        };
+        let (topic, json) = match split {
+            Ok(split) => split,
+            Err(kind) => return self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
         };
         if !self.topics.is_empty() {
             if let Some((f, counter)) = self.topics.get(topic) {
@@ -410,16 +413,12 @@ impl Table {
                 return self.any(ctx, f, topic, json, frame, framing, label);
             }
         }
-        let name: Cow<'_, str> = match leading_type(json) {
+        let name: Cow<'_, str> = match leading_type(json.as_bytes()) {
             Some(name) => Cow::Borrowed(name),
             None => match peek_type(json) {
                 Ok(Some(name)) => name,
                 Ok(None) => Cow::Borrowed(""),
-                Err(e) => {
-                    let kind =
-                        if e.is_data() { DecodeErrorKind::NotAnObject } else { DecodeErrorKind::Json(e) };
-                    return self.undecodable(ctx, DecodeError::new(kind, frame, framing));
-                }
+                Err(kind) => return self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             },
         };
         if let Some(&(_, i)) = self.names.iter().find(|(n, _)| *n == name) {
@@ -454,7 +453,7 @@ impl Table {
         ctx: &Context,
         f: &Arc<TopicFn>,
         topic: &str,
-        json: &[u8],
+        json: &str,
         frame: &[u8],
         framing: Framing,
         label: Label,
