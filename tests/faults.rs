@@ -230,14 +230,13 @@ fn drop_with_an_infinite_linger_and_nothing_queued_returns_at_once() {
 // ---------------------------------------------------------------------------------
 // close() reports dropped messages exactly when messages were dropped.
 
+/// A push that queues to `dead` (which never answers) and closes with `linger`.
+fn push_to_nobody(dead: &DeadPort, linger: Duration) -> PushSocket {
+    PushSocket::builder().connect(&dead.endpoint).unwrap().immediate(false).linger(linger).build().unwrap()
+}
+
 fn push_with_stuck_messages(dead: &DeadPort, linger: Duration) -> PushSocket {
-    let mut push = PushSocket::builder()
-        .connect(&dead.endpoint)
-        .unwrap()
-        .immediate(false)
-        .linger(linger)
-        .build()
-        .unwrap();
+    let mut push = push_to_nobody(dead, linger);
     for seq in 0..100 {
         push.push(&json!({"type": "Task", "seq": seq})).unwrap();
     }
@@ -267,13 +266,7 @@ fn close_with_small_lingers_and_nothing_queued_is_ok() {
     for linger in lingers {
         // Nothing ever sent.
         let dead = DeadPort::new();
-        let idle = PushSocket::builder()
-            .connect(&dead.endpoint)
-            .unwrap()
-            .immediate(false)
-            .linger(linger)
-            .build()
-            .unwrap();
+        let idle = push_to_nobody(&dead, linger);
         assert!(idle.close().is_ok(), "an idle socket with linger {linger:?} reported a drop");
 
         // Everything sent was received.

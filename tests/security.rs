@@ -27,6 +27,16 @@ fn curve_server(keys: &CurveKeyPair, allowed: &CurveKeyPair) -> PullSocket {
         .unwrap()
 }
 
+/// A CURVE client (PUSH) of `server` at `pull`'s endpoint, with its own `pair`.
+fn curve_client(pull: &PullSocket, server: &CurveKeyPair, pair: &CurveKeyPair) -> PushSocket {
+    PushSocket::builder()
+        .connect(&pull.endpoint())
+        .unwrap()
+        .curve_client(server.public(), pair)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn curve_admits_the_allowlisted_client_and_refuses_a_stranger_with_a_typed_error() {
     let server_keys = CurveKeyPair::generate().unwrap();
@@ -34,22 +44,12 @@ fn curve_admits_the_allowlisted_client_and_refuses_a_stranger_with_a_typed_error
     let stranger = CurveKeyPair::generate().unwrap();
     let mut pull = curve_server(&server_keys, &friend);
 
-    let mut push = PushSocket::builder()
-        .connect(&pull.endpoint())
-        .unwrap()
-        .curve_client(server_keys.public(), &friend)
-        .build()
-        .unwrap();
+    let mut push = curve_client(&pull, &server_keys, &friend);
     push.wait_connected(READY).unwrap();
     push.push(&json!({"type": "RenderRequest", "prompt": "a forest"})).unwrap();
     assert_eq!(pull.pull::<Value>().unwrap()["prompt"], "a forest");
 
-    let mut intruder = PushSocket::builder()
-        .connect(&pull.endpoint())
-        .unwrap()
-        .curve_client(server_keys.public(), &stranger)
-        .build()
-        .unwrap();
+    let mut intruder = curve_client(&pull, &server_keys, &stranger);
     match intruder.wait_connected(READY) {
         Err(Error::AuthFailed { status }) => assert_eq!(status, 400),
         other => panic!("a stranger's key: {other:?}"),
@@ -69,12 +69,7 @@ async fn async_wait_connected_reports_a_refusal_too() {
     let friend = CurveKeyPair::generate().unwrap();
     let pull = curve_server(&server_keys, &friend);
     let stranger = CurveKeyPair::generate().unwrap();
-    let mut intruder = PushSocket::builder()
-        .connect(&pull.endpoint())
-        .unwrap()
-        .curve_client(server_keys.public(), &stranger)
-        .build()
-        .unwrap();
+    let mut intruder = curve_client(&pull, &server_keys, &stranger);
     assert!(matches!(intruder.wait_connected_async(READY).await, Err(Error::AuthFailed { status: 400 })));
 }
 
@@ -187,18 +182,8 @@ fn a_server_that_refused_a_stranger_goes_on_waiting_for_its_peers() {
     let friend = CurveKeyPair::generate().unwrap();
     let mut pull = curve_server(&server_keys, &friend);
     let stranger = CurveKeyPair::generate().unwrap();
-    let mut intruder = PushSocket::builder()
-        .connect(&pull.endpoint())
-        .unwrap()
-        .curve_client(server_keys.public(), &stranger)
-        .build()
-        .unwrap();
+    let mut intruder = curve_client(&pull, &server_keys, &stranger);
     assert!(matches!(intruder.wait_connected(READY), Err(Error::AuthFailed { .. })));
-    let _friend = PushSocket::builder()
-        .connect(&pull.endpoint())
-        .unwrap()
-        .curve_client(server_keys.public(), &friend)
-        .build()
-        .unwrap();
+    let _friend = curve_client(&pull, &server_keys, &friend);
     assert_eq!(pull.wait_for_peers(1, READY).unwrap(), 1, "the refusal ended the server's wait");
 }
