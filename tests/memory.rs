@@ -40,6 +40,13 @@ fn raw_pusher(ctx: &zmq::Context, endpoint: &str) -> zmq::Socket {
 /// One test at a time: they measure this process's resident size.
 static TURN: Mutex<()> = Mutex::new(());
 
+/// Takes this test's turn and fixes the allocator's threshold (below): call first.
+fn measuring() -> std::sync::MutexGuard<'static, ()> {
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    fixed_mmap_threshold();
+    turn
+}
+
 /// A fixed threshold: glibc then maps every large block on its own and unmaps it
 /// when freed, instead of raising the threshold after the first free and keeping
 /// later blocks in its heap. So the resident size follows what is still allocated
@@ -51,8 +58,7 @@ fn fixed_mmap_threshold() {
 
 #[test]
 fn big_and_hostile_frames_do_not_stay_resident() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    fixed_mmap_threshold();
+    let _turn = measuring();
     let mut pull = PullSocket::builder()
         .bind("tcp://127.0.0.1:*")
         .unwrap()
@@ -119,8 +125,7 @@ fn flood_frame(seq: u64) -> Value {
 
 #[test]
 fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    fixed_mmap_threshold();
+    let _turn = measuring();
     let mut pull = PullSocket::builder()
         .bind("tcp://127.0.0.1:*")
         .unwrap()
@@ -182,8 +187,7 @@ fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
 
 #[test]
 fn publisher_flooding_a_slow_subscriber_stays_within_the_queue_bound() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    fixed_mmap_threshold();
+    let _turn = measuring();
     let mut publisher =
         Publisher::builder().bind("tcp://127.0.0.1:*").unwrap().send_hwm(HWM as i32).build().unwrap();
     let mut subscriber = Subscriber::builder()

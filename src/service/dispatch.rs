@@ -326,12 +326,7 @@ impl Handlers {
             return Err(e);
         }
         Ok(Arc::new(Table {
-            typed: self.typed,
-            names: self.names,
-            topics: self.topics,
-            catch_all: self.catch_all,
-            unknown: self.unknown,
-            undecodable: self.undecodable,
+            handlers: self,
             unknown_counts: Mutex::default(),
             undecodable_count: Counter::default(),
         }))
@@ -343,12 +338,8 @@ pub(crate) type Counts = (BTreeMap<String, (u64, u64)>, BTreeMap<String, u64>, u
 
 /// The frozen handler set a running service dispatches with.
 pub(crate) struct Table {
-    typed: Vec<Typed>,
-    names: Vec<(&'static str, usize)>,
-    topics: HashMap<String, (Arc<TopicFn>, Arc<Counter>)>,
-    catch_all: Option<(Arc<TopicFn>, Arc<Counter>)>,
-    unknown: Option<Arc<UnknownFn>>,
-    undecodable: Option<Arc<UndecodableFn>>,
+    /// The handlers, checked (no duplicate) and no longer changed.
+    handlers: Handlers,
     /// Per type name of the messages no handler took (the slow path).
     unknown_counts: Mutex<BTreeMap<String, u64>>,
     undecodable_count: Counter,
@@ -407,8 +398,8 @@ impl Table {
             Ok(split) => split,
             Err(kind) => return self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
         };
-        if !self.topics.is_empty() {
-            if let Some((f, counter)) = self.topics.get(topic) {
+        if !self.handlers.topics.is_empty() {
+            if let Some((f, counter)) = self.handlers.topics.get(topic) {
                 let label = Label::Topic(format!("topic:{topic}"), counter.clone());
                 return self.any(ctx, f, topic, json, frame, framing, label);
             }
@@ -421,19 +412,19 @@ impl Table {
                 Err(kind) => return self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             },
         };
-        if let Some(&(_, i)) = self.names.iter().find(|(n, _)| *n == name) {
-            let typed = &self.typed[i];
+        if let Some(&(_, i)) = self.handlers.names.iter().find(|(n, _)| *n == name) {
+            let typed = &self.handlers.typed[i];
             return match (typed.call)(ctx, json) {
                 Ok(called) => Some(Dispatch { called, label: Label::Typed(typed.type_name, i) }),
                 Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             };
         }
-        if let Some((f, counter)) = &self.catch_all {
+        if let Some((f, counter)) = &self.handlers.catch_all {
             let label = Label::Topic("topic:*".to_owned(), counter.clone());
             return self.any(ctx, f, topic, json, frame, framing, label);
         }
         let label = if name.is_empty() { "(no type)".to_owned() } else { name.into_owned() };
-        let Some(unknown) = &self.unknown else {
+        let Some(unknown) = &self.handlers.unknown else {
             self.count_unknown(&label);
             log::debug!("{}: no handler for a {label} message", ctx.name());
             return None;
@@ -465,7 +456,7 @@ impl Table {
     }
 
     fn undecodable(&self, ctx: &Context, e: DecodeError) -> Option<Dispatch> {
-        match &self.undecodable {
+        match &self.handlers.undecodable {
             Some(f) => Some(Dispatch { called: f(ctx, e), label: Label::Undecodable }),
             None => {
                 self.undecodable_count.failed.fetch_add(1, Ordering::Relaxed);
@@ -484,7 +475,7 @@ impl Table {
     /// Counts a finished handler: `Ok` as handled, `Err` as failed (and logs it).
     pub(crate) fn finish(&self, ctx: &Context, label: &Label, result: &HandlerResult) {
         let counter = match label {
-            Label::Typed(_, i) => self.typed.get(*i).map(|t| &*t.counter),
+            Label::Typed(_, i) => self.handlers.typed.get(*i).map(|t| &*t.counter),
             Label::Topic(_, c) => Some(&**c),
             Label::Undecodable => Some(&self.undecodable_count),
             Label::Unknown(name) => {
@@ -518,13 +509,13 @@ impl Table {
                 map.insert(name.to_owned(), (h, f));
             }
         };
-        for t in &self.typed {
+        for t in &self.handlers.typed {
             add(t.type_name, &t.counter);
         }
-        for (topic, (_, c)) in &self.topics {
+        for (topic, (_, c)) in &self.handlers.topics {
             add(&format!("topic:{topic}"), c);
         }
-        if let Some((_, c)) = &self.catch_all {
+        if let Some((_, c)) = &self.handlers.catch_all {
             add("topic:*", c);
         }
         let unknown = self.unknown_counts.lock().map(|m| m.clone()).unwrap_or_default();
