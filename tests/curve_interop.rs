@@ -38,9 +38,20 @@ fn python_made_pair() -> CurveKeyPair {
     pair
 }
 
+/// A fresh pair whose chosen Z85 key begins with `-`, which a command line could take
+/// for a flag: every key is passed to the Python peer as such a key could be.
+fn pair_with_a_leading_dash(key: impl Fn(&CurveKeyPair) -> String) -> CurveKeyPair {
+    loop {
+        let pair = CurveKeyPair::generate().unwrap();
+        if key(&pair).starts_with('-') {
+            return pair;
+        }
+    }
+}
+
 #[test]
 fn a_python_curve_server_pushes_to_a_rust_client() {
-    let server = CurveKeyPair::generate().unwrap();
+    let server = pair_with_a_leading_dash(|p| p.secret().expose_z85());
     let cases = render_requests();
     let file = write_cases(&cases);
     let mut peer = Peer::builder(Role::Push, "tcp://127.0.0.1:*")
@@ -83,7 +94,7 @@ fn a_rust_curve_server_admits_a_python_client_with_python_keys_and_refuses_a_pyt
     let server_public = server.public().to_z85();
 
     // The stranger first: refused and counted, it never counts as a peer.
-    let stranger = CurveKeyPair::generate().unwrap();
+    let stranger = pair_with_a_leading_dash(|p| p.public().to_z85());
     let file = write_cases(&render_requests()[..1]);
     let intruder = Peer::builder(Role::Pull, &endpoint)
         .connect()

@@ -98,14 +98,18 @@ def parse_args(argv):
                    help="sub/pull: print every received raw frame as an event")
     p.add_argument("--curve-server", metavar="SECRET_Z85",
                    help="be a CURVE server with this secret key")
-    p.add_argument("--curve-client", nargs=3, metavar=("SERVER_PUBLIC", "PUBLIC", "SECRET"),
+    p.add_argument("--curve-client", metavar="SERVER_PUBLIC,PUBLIC,SECRET",
                    help="be a CURVE client of the server with this public key, "
-                   "with its own key pair (all Z85)")
+                   "with its own key pair (all Z85, joined by commas, which Z85 never "
+                   "uses; pass it as --curve-client=... since a Z85 key may begin "
+                   "with '-')")
     args = p.parse_args(argv)
     if args.timeout <= 0:
         p.error("--timeout must be > 0")
     if args.repeat < 1:
         p.error("--repeat must be >= 1")
+    if args.curve_client is not None and len(args.curve_client.split(",")) != 3:
+        p.error("--curve-client takes three comma-separated Z85 keys")
     return args
 
 
@@ -392,7 +396,7 @@ async def run_role(args, cases, chan, res):
         sock.setsockopt(zmq.CURVE_SERVER, 1)
         sock.setsockopt(zmq.CURVE_SECRETKEY, args.curve_server.encode("ascii"))
     if args.curve_client:
-        server, public, secret = (k.encode("ascii") for k in args.curve_client)
+        server, public, secret = (k.encode("ascii") for k in args.curve_client.split(","))
         sock.setsockopt(zmq.CURVE_SERVERKEY, server)
         sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
         sock.setsockopt(zmq.CURVE_SECRETKEY, secret)

@@ -311,15 +311,16 @@ impl PeerBuilder {
         self.echo = true;
         self
     }
-    /// Be a CURVE server with this secret key (Z85).
+    /// Be a CURVE server with this secret key (Z85). The `--flag=value` form is
+    /// needed: a Z85 key may begin with `-`, which argparse would take for a flag.
     pub fn curve_server(mut self, secret_z85: &str) -> Self {
-        self.curve = vec!["--curve-server".into(), secret_z85.into()];
+        self.curve = vec![format!("--curve-server={secret_z85}")];
         self
     }
     /// Be a CURVE client of the server with public key `server`, with its own pair
     /// (all Z85).
     pub fn curve_client(mut self, server: &str, public: &str, secret: &str) -> Self {
-        self.curve = vec!["--curve-client".into(), server.into(), public.into(), secret.into()];
+        self.curve = vec![format!("--curve-client={server},{public},{secret}")];
         self
     }
     /// Bound on `finish()`; default `2 * timeout + 20 s`.
