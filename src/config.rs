@@ -89,22 +89,13 @@
 //! | `connect` | string or list of strings | endpoints to connect to (`tcp://localhost:5555`); exactly one of `bind` and `connect`, and no `*` in `connect` |
 //! | `port` | integer, default port name or `"*"` | the port of every `tcp://host` endpoint written without one: `{ bind = "tcp://*", port = "coordinator_pub" }`. A name also works in the endpoint: `tcp://localhost:coordinator_pub` |
 //! | `topic` | string | publishers: the topic `publish` uses (no space) |
-//! | `lossless` | bool | publishers: block instead of dropping when a subscriber is slow |
 //! | `topics` | list of strings | subscribers: prefix subscriptions (`""` receives every topic) |
 //! | `exact_topics` | list of strings | subscribers: exact subscriptions (`status` does not receive `status-updates`); a subscriber needs `topics` or `exact_topics` |
-//! | `send_timeout_ms`, `receive_timeout_ms` | integer (ms) | how long a send / receive may block (1000) |
-//! | `linger_ms` | integer (ms) | how long closing keeps delivering queued messages (1000) |
-//! | `send_hwm`, `receive_hwm` | integer (messages) | queue limits (1000) |
-//! | `conflate` | bool | keep only the latest message (false) |
-//! | `heartbeat_interval_ms` | integer (ms) | ZMTP heartbeat interval, `0` disables it (off; see `SocketOptions::heartbeat_interval`) |
-//! | `heartbeat_timeout_ms`, `heartbeat_ttl_ms` | integer (ms) | heartbeat reply timeout, time-to-live told to the peer |
-//! | `reconnect_interval_ms`, `reconnect_interval_max_ms` | integer (ms) | first reconnect delay (100), back-off bound |
-//! | `immediate` | bool | queue only to completed connections (true for push, false otherwise) |
-//! | `max_message_size` | integer (bytes) | disconnect a peer sending more (default 16 MiB) |
-//! | `tcp_max_retransmit_ms` | integer | end a connection whose sent data stays unacknowledged this long (0: off; default 9000 for push sockets and publishers) |
-//! | `tcp_keepalive_ms` | integer | idle time before TCP keepalive probes (0: off; default 3000) |
+//! | every socket option | | one key per option, with its TOML type and default: the table in [`SocketOptions`](crate::socket::SocketOptions) (`send_timeout_ms`, `receive_hwm`, `lossless` for publishers, ...) |
 //!
-//! Durations are whole milliseconds, in keys ending in `_ms`.
+//! Durations are whole milliseconds, in keys ending in `_ms`. The option keys, the
+//! builder setters and [`SocketOptions`](crate::socket::SocketOptions) are generated
+//! from one table, so they cannot drift apart.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -129,14 +129,14 @@ fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
     let mut pull = PullSocket::builder()
         .bind("tcp://127.0.0.1:*")
         .unwrap()
-        .receive_hwm(HWM as i32)
+        .receive_hwm(HWM as u32)
         .receive_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let mut push = PushSocket::builder()
         .connect(&pull.endpoint())
         .unwrap()
-        .send_hwm(HWM as i32)
+        .send_hwm(HWM as u32)
         .send_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -189,12 +189,12 @@ fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
 fn publisher_flooding_a_slow_subscriber_stays_within_the_queue_bound() {
     let _turn = measuring();
     let mut publisher =
-        Publisher::builder().bind("tcp://127.0.0.1:*").unwrap().send_hwm(HWM as i32).build().unwrap();
+        Publisher::builder().bind("tcp://127.0.0.1:*").unwrap().send_hwm(HWM as u32).build().unwrap();
     let mut subscriber = Subscriber::builder()
         .connect(&publisher.endpoint())
         .unwrap()
         .subscribe_all()
-        .receive_hwm(HWM as i32)
+        .receive_hwm(HWM as u32)
         .receive_timeout(Duration::from_millis(500))
         .build()
         .unwrap();

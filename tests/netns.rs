@@ -96,7 +96,7 @@ impl PeerWatch {
 fn peer_main(role: &str) {
     let endpoint = std::env::var("EXP_ENDPOINT").expect("EXP_ENDPOINT");
     let bind = std::env::var("EXP_BIND").is_ok();
-    let hwm = env_u64("EXP_HWM", 1000) as i32;
+    let hwm = env_u64("EXP_HWM", 1000) as u32;
     let commands = commands();
     // Binds or connects, as told, and waits for the peer.
     macro_rules! ready {

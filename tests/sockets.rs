@@ -639,7 +639,10 @@ fn documented_option_defaults() {
     assert_eq!((o.send_hwm, o.receive_hwm), (1000, 1000));
     // Off: libzmq's heartbeat drops a slow consumer's connection (see its docs).
     assert_eq!(o.heartbeat_interval, None);
-    assert!(!o.conflate && !o.lossless && !o.immediate);
+    assert!(!o.conflate && !o.lossless);
+    // The kind's: on for push sockets, off otherwise (resolved when a socket is built).
+    assert_eq!(o.immediate, experimance_common::socket::PerKind::KindDefault);
+    assert_eq!(o.tcp_max_retransmit, experimance_common::socket::PerKind::KindDefault);
     // 16 MiB: a hostile frame cannot make a receiver allocate more.
     assert_eq!(o.max_message_size, Some(16 * 1024 * 1024));
     assert_eq!(o.max_message_size, Some(experimance_common::DEFAULT_MAX_MESSAGE_SIZE));

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::socket::socket_options_table;
 use crate::socket::{
     Bound, Connected, Endpoint, EndpointChosen, EndpointError, NoEndpoint, NoTopics, Publisher, PullSocket,
     PushSocket, Role, SocketBuilder, Subscriber,
@@ -393,25 +394,59 @@ fn connect_all<K, T>(
     Ok(b)
 }
 
+/// A `_ms` key: whole milliseconds.
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
-fn hwm(v: u32) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
+/// A `_ms` key where 0 turns the option off.
+fn ms_or_off(v: u64) -> Option<Duration> {
+    (v > 0).then(|| ms(v))
+}
+
+/// A key whose value is the setter's argument.
+fn same<T>(v: T) -> T {
+    v
 }
 
 /// Defines a socket config: the public struct (with the endpoint keys, the given
-/// fields, and the common options), its private `Deserialize` twin, and the shared
-/// methods.
+/// fields, and a key per row of the options table), its private `Deserialize` twin, and
+/// the shared methods. Expanded through `socket_options_table!`, which appends the
+/// table's rows; a config that `builds Publisher` takes the publisher rows too.
 macro_rules! socket_config {
     (
+        $(#[$meta:meta])*
+        pub struct $name:ident ($raw:ident) builds Publisher { $($fields:tt)* }
+        common [$($common:tt)*] publisher [$($publisher:tt)*]
+    ) => {
+        socket_config! { @emit $(#[$meta])* pub struct $name ($raw) builds Publisher { $($fields)* }
+            [$($common)* $($publisher)*] }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident ($raw:ident) builds $kind:ident { $($fields:tt)* }
+        common [$($common:tt)*] publisher [$($publisher:tt)*]
+    ) => {
+        socket_config! { @emit $(#[$meta])* pub struct $name ($raw) builds $kind { $($fields)* } [$($common)*] }
+    };
+    (
+        @emit
         $(#[$meta:meta])*
         pub struct $name:ident ($raw:ident) builds $kind:ident {
             $( $(#[$fmeta:meta])* $field:ident : $ty:ty, )*
         }
+        [$({
+            field: [$(#[$ometa:meta])* $ofield:ident : $oty:ty = $odefault:expr]
+            setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
+            config: [$key:ident : $cty:ty => $conv:ident, $ctext:literal]
+            zmq: [$($zmq:tt)*]
+            doc: $doc:literal
+        })*]
     ) => {
         $(#[$meta])*
+        ///
+        /// The option keys are those of the table in
+        /// [`SocketOptions`](crate::socket::SocketOptions); each defaults to the builder's.
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
         pub struct $name {
             /// `bind`: endpoints to bind (`tcp://*:5555`, `tcp://127.0.0.1:*` for a free
@@ -426,56 +461,11 @@ macro_rules! socket_config {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub port: Option<Port>,
             $( $(#[$fmeta])* pub $field: $ty, )*
-            /// `send_timeout_ms`: how long a send may block. Default 1000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub send_timeout_ms: Option<u64>,
-            /// `receive_timeout_ms`: how long a receive may block. Default 1000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receive_timeout_ms: Option<u64>,
-            /// `linger_ms`: how long closing keeps delivering queued messages. Default 1000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub linger_ms: Option<u64>,
-            /// `send_hwm`: outgoing queue limit in messages. Default 1000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub send_hwm: Option<u32>,
-            /// `receive_hwm`: incoming queue limit in messages. Default 1000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receive_hwm: Option<u32>,
-            /// `conflate`: keep only the latest message. Default false.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub conflate: Option<bool>,
-            /// `heartbeat_interval_ms`: ZMTP heartbeat interval; 0 disables. Default: off.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub heartbeat_interval_ms: Option<u64>,
-            /// `heartbeat_timeout_ms`: heartbeat reply timeout. Default: the interval.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub heartbeat_timeout_ms: Option<u64>,
-            /// `heartbeat_ttl_ms`: heartbeat time-to-live told to the peer. Default none.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub heartbeat_ttl_ms: Option<u64>,
-            /// `reconnect_interval_ms`: first reconnect delay. Default 100.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reconnect_interval_ms: Option<u64>,
-            /// `reconnect_interval_max_ms`: bound of the reconnect back-off. Default none.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reconnect_interval_max_ms: Option<u64>,
-            /// `immediate`: queue only to completed connections. Default: true for push
-            /// sockets, false otherwise.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub immediate: Option<bool>,
-            /// `max_message_size`: disconnect a peer that sends more bytes. Default: 16 MiB.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_message_size: Option<u64>,
-            /// `tcp_max_retransmit_ms`: how long sent data may stay unacknowledged
-            /// before the connection is declared dead; 0 leaves the kernel's limit.
-            /// Default: 9000 for push sockets and publishers, the kernel's for pull
-            /// sockets and subscribers.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub tcp_max_retransmit_ms: Option<u64>,
-            /// `tcp_keepalive_ms`: idle time before TCP keepalive probes start; 0 turns
-            /// keepalive off. Default 3000.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub tcp_keepalive_ms: Option<u64>,
+            $(
+                #[doc = concat!("`", stringify!($key), "` (", $ctext, "): ", $doc)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $key: Option<$cty>,
+            )*
         }
 
         /// The fields of the public struct, deserialized before the rules are checked.
@@ -487,21 +477,7 @@ macro_rules! socket_config {
             connect: Option<Endpoints>,
             port: Option<Port>,
             $( $(#[$fmeta])* $field: $ty, )*
-            send_timeout_ms: Option<u64>,
-            receive_timeout_ms: Option<u64>,
-            linger_ms: Option<u64>,
-            send_hwm: Option<u32>,
-            receive_hwm: Option<u32>,
-            conflate: Option<bool>,
-            heartbeat_interval_ms: Option<u64>,
-            heartbeat_timeout_ms: Option<u64>,
-            heartbeat_ttl_ms: Option<u64>,
-            reconnect_interval_ms: Option<u64>,
-            reconnect_interval_max_ms: Option<u64>,
-            immediate: Option<bool>,
-            max_message_size: Option<u64>,
-            tcp_max_retransmit_ms: Option<u64>,
-            tcp_keepalive_ms: Option<u64>,
+            $( $key: Option<$cty>, )*
         }
 
         impl<'de> Deserialize<'de> for $name {
@@ -513,21 +489,7 @@ macro_rules! socket_config {
                     connect: raw.connect,
                     port: raw.port,
                     $( $field: raw.$field, )*
-                    send_timeout_ms: raw.send_timeout_ms,
-                    receive_timeout_ms: raw.receive_timeout_ms,
-                    linger_ms: raw.linger_ms,
-                    send_hwm: raw.send_hwm,
-                    receive_hwm: raw.receive_hwm,
-                    conflate: raw.conflate,
-                    heartbeat_interval_ms: raw.heartbeat_interval_ms,
-                    heartbeat_timeout_ms: raw.heartbeat_timeout_ms,
-                    heartbeat_ttl_ms: raw.heartbeat_ttl_ms,
-                    reconnect_interval_ms: raw.reconnect_interval_ms,
-                    reconnect_interval_max_ms: raw.reconnect_interval_max_ms,
-                    immediate: raw.immediate,
-                    max_message_size: raw.max_message_size,
-                    tcp_max_retransmit_ms: raw.tcp_max_retransmit_ms,
-                    tcp_keepalive_ms: raw.tcp_keepalive_ms,
+                    $( $key: raw.$key, )*
                 };
                 config.validate().map_err(de::Error::custom)?;
                 Ok(config)
@@ -546,51 +508,11 @@ macro_rules! socket_config {
 
             /// Applies the options that are set; the others keep the builder's defaults.
             fn apply_options<E, T>(&self, mut b: SocketBuilder<$kind, E, T>) -> SocketBuilder<$kind, E, T> {
-                if let Some(v) = self.send_timeout_ms {
-                    b = b.send_timeout(ms(v));
-                }
-                if let Some(v) = self.receive_timeout_ms {
-                    b = b.receive_timeout(ms(v));
-                }
-                if let Some(v) = self.linger_ms {
-                    b = b.linger(ms(v));
-                }
-                if let Some(v) = self.send_hwm {
-                    b = b.send_hwm(hwm(v));
-                }
-                if let Some(v) = self.receive_hwm {
-                    b = b.receive_hwm(hwm(v));
-                }
-                if let Some(v) = self.conflate {
-                    b = b.conflate(v);
-                }
-                if let Some(v) = self.heartbeat_interval_ms {
-                    b = b.heartbeat_interval((v > 0).then(|| ms(v)));
-                }
-                if let Some(v) = self.heartbeat_timeout_ms {
-                    b = b.heartbeat_timeout(ms(v));
-                }
-                if let Some(v) = self.heartbeat_ttl_ms {
-                    b = b.heartbeat_ttl(ms(v));
-                }
-                if let Some(v) = self.reconnect_interval_ms {
-                    b = b.reconnect_interval(ms(v));
-                }
-                if let Some(v) = self.reconnect_interval_max_ms {
-                    b = b.reconnect_interval_max(ms(v));
-                }
-                if let Some(v) = self.immediate {
-                    b = b.immediate(v);
-                }
-                if let Some(v) = self.max_message_size {
-                    b = b.max_message_size(v);
-                }
-                if let Some(v) = self.tcp_max_retransmit_ms {
-                    b = b.tcp_max_retransmit((v > 0).then(|| ms(v)));
-                }
-                if let Some(v) = self.tcp_keepalive_ms {
-                    b = b.tcp_keepalive((v > 0).then(|| ms(v)));
-                }
+                $(
+                    if let Some(v) = self.$key {
+                        b = b.$setter($conv(v));
+                    }
+                )*
                 b
             }
 
@@ -616,9 +538,9 @@ macro_rules! socket_config {
     };
 }
 
-socket_config! {
+socket_options_table!(socket_config! {
     /// A publisher in configuration (`[sockets.heartbeat]`): `bind` or `connect`, a
-    /// default `topic`, `lossless`, and the common options.
+    /// default `topic`, and the options (`lossless` among them).
     ///
     /// ```
     /// use experimance_common::config::{self, PublisherConfig};
@@ -634,14 +556,10 @@ socket_config! {
         /// `topic`: the topic `publish` uses (no space). Default: the empty topic.
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_topic")]
         topic: Option<String>,
-        /// `lossless`: block (up to the send timeout) instead of dropping when a
-        /// subscriber's queue is full. Default false.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lossless: Option<bool>,
     }
-}
+});
 
-socket_config! {
+socket_options_table!(socket_config! {
     /// A subscriber in configuration (`[sockets.events]`): `bind` or `connect`,
     /// `topics` and/or `exact_topics` (at least one topic), and the common options.
     pub struct SubscriberConfig (SubscriberRaw) builds Subscriber {
@@ -653,19 +571,19 @@ socket_config! {
         #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "de_exact_topics")]
         exact_topics: Vec<String>,
     }
-}
+});
 
-socket_config! {
+socket_options_table!(socket_config! {
     /// A push socket in configuration (`[sockets.results]`): `bind` or `connect` and the
     /// common options.
     pub struct PushConfig (PushRaw) builds PushSocket {}
-}
+});
 
-socket_config! {
+socket_options_table!(socket_config! {
     /// A pull socket in configuration (`[sockets.requests]`): `bind` or `connect` and the
     /// common options.
     pub struct PullConfig (PullRaw) builds PullSocket {}
-}
+});
 
 impl PublisherConfig {
     /// Checks every rule of the builder.
@@ -688,9 +606,6 @@ impl PublisherConfig {
         let mut b = b;
         if let Some(topic) = &self.topic {
             b = b.topic(topic).map_err(|error| SocketRuleError::Topic { key: "topic".to_owned(), error })?;
-        }
-        if let Some(lossless) = self.lossless {
-            b = b.lossless(lossless);
         }
         Ok(b.build()?)
     }

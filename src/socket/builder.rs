@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::core::Parts;
 use super::endpoint::{Endpoint, EndpointError, Role};
 use super::error::Result;
-use super::options::SocketOptions;
+use super::options::{socket_options_table, PerKind, SocketOptions};
 
 mod sealed {
     pub trait Sealed {}
@@ -78,15 +78,39 @@ impl TopicsChosen<super::Publisher> for NoTopics {}
 impl TopicsChosen<super::PushSocket> for NoTopics {}
 impl TopicsChosen<super::PullSocket> for NoTopics {}
 
+/// What a socket kind is to libzmq and to the options: its libzmq type, its framing,
+/// and whether it sends (which decides its linger and dead-peer defaults) and pushes
+/// (which decides `immediate`). The per-kind defaults of the options table are resolved
+/// from it (see [`SocketOptions`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// The libzmq socket type.
+    pub(crate) zmq: zmq::SocketType,
+    /// How its frames are laid out.
+    pub(crate) framing: crate::Framing,
+    /// Whether it sends user messages (push socket, publisher).
+    pub(crate) sends: bool,
+    /// Whether it is a push socket.
+    pub(crate) pushes: bool,
+}
+
+impl Kind {
+    pub(crate) const PUBLISHER: Kind =
+        Kind { zmq: zmq::XPUB, framing: crate::Framing::Pub, sends: true, pushes: false };
+    pub(crate) const SUBSCRIBER: Kind =
+        Kind { zmq: zmq::SUB, framing: crate::Framing::Pub, sends: false, pushes: false };
+    pub(crate) const PUSH: Kind =
+        Kind { zmq: zmq::PUSH, framing: crate::Framing::Push, sends: true, pushes: true };
+    pub(crate) const PULL: Kind =
+        Kind { zmq: zmq::PULL, framing: crate::Framing::Push, sends: false, pushes: false };
+}
+
 /// A socket type a [`SocketBuilder`] can build.
 pub trait SocketKind: Sized + sealed::Sealed {
-    /// Whether the socket pushes by default (decides the `immediate` default).
+    /// Its libzmq type, framing and role.
     #[doc(hidden)]
-    const PUSHES: bool = false;
-    /// Whether the socket sends (decides the dead-peer default, see
-    /// [`SocketOptions::sending`]).
-    #[doc(hidden)]
-    const SENDS: bool = false;
+    const KIND: Kind;
     /// Builds the socket from what the builder collected.
     #[doc(hidden)]
     fn from_parts(parts: Parts) -> Result<Self>;
@@ -127,11 +151,9 @@ impl<K, E, T> std::fmt::Debug for SocketBuilder<K, E, T> {
 
 impl<K: SocketKind> SocketBuilder<K> {
     pub(crate) fn new() -> Self {
-        let base = if K::SENDS { SocketOptions::sending() } else { SocketOptions::default() };
-        let options = SocketOptions { immediate: K::PUSHES, ..base };
         SocketBuilder {
             parts: Parts {
-                options,
+                options: SocketOptions::default(),
                 endpoints: Vec::new(),
                 topics: Vec::new(),
                 default_topic: None,
@@ -176,7 +198,8 @@ impl<K, E, T> SocketBuilder<K, E, T> {
         Ok(self.into_state())
     }
 
-    /// Sets every option at once.
+    /// Sets every option at once. The options left at their [`PerKind::KindDefault`]
+    /// keep this socket kind's default (`SocketOptions::default()` keeps them all).
     pub fn options(mut self, options: SocketOptions) -> Self {
         self.parts.options = options;
         self
@@ -186,111 +209,6 @@ impl<K, E, T> SocketBuilder<K, E, T> {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.parts.options.send_timeout = timeout;
         self.parts.options.receive_timeout = timeout;
-        self
-    }
-
-    /// How long a send may block. Default 1000 ms.
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.parts.options.send_timeout = timeout;
-        self
-    }
-
-    /// How long a receive may block. Default 1000 ms.
-    pub fn receive_timeout(mut self, timeout: Duration) -> Self {
-        self.parts.options.receive_timeout = timeout;
-        self
-    }
-
-    /// How long closing keeps delivering queued messages. Default 1000 ms.
-    pub fn linger(mut self, linger: Duration) -> Self {
-        self.parts.options.linger = linger;
-        self
-    }
-
-    /// Outgoing queue limit in messages. Default 1000.
-    pub fn send_hwm(mut self, messages: i32) -> Self {
-        self.parts.options.send_hwm = messages;
-        self
-    }
-
-    /// Incoming queue limit in messages. Default 1000.
-    pub fn receive_hwm(mut self, messages: i32) -> Self {
-        self.parts.options.receive_hwm = messages;
-        self
-    }
-
-    /// Keep only the latest message. Default off.
-    pub fn conflate(mut self, conflate: bool) -> Self {
-        self.parts.options.conflate = conflate;
-        self
-    }
-
-    /// ZMTP heartbeat interval; `None` disables heartbeats. Default: off (see
-    /// [`SocketOptions::heartbeat_interval`] for why, and when to turn it on).
-    pub fn heartbeat_interval(mut self, interval: Option<Duration>) -> Self {
-        self.parts.options.heartbeat_interval = interval;
-        self
-    }
-
-    /// Heartbeat reply timeout. Default: the interval.
-    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.parts.options.heartbeat_timeout = Some(timeout);
-        self
-    }
-
-    /// Heartbeat time-to-live told to the peer. Default: none.
-    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
-        self.parts.options.heartbeat_ttl = Some(ttl);
-        self
-    }
-
-    /// First reconnect delay. Default 100 ms.
-    pub fn reconnect_interval(mut self, interval: Duration) -> Self {
-        self.parts.options.reconnect_interval = interval;
-        self
-    }
-
-    /// Upper bound of the reconnect back-off. Default: no back-off.
-    pub fn reconnect_interval_max(mut self, max: Duration) -> Self {
-        self.parts.options.reconnect_interval_max = Some(max);
-        self
-    }
-
-    /// Queue only to completed connections. Default: on for push sockets.
-    pub fn immediate(mut self, immediate: bool) -> Self {
-        self.parts.options.immediate = immediate;
-        self
-    }
-
-    /// Disconnect a peer that sends a message larger than `bytes`. Default:
-    /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE) (16 MiB); see
-    /// [`SocketOptions::max_message_size`] for the memory this bounds.
-    pub fn max_message_size(mut self, bytes: u64) -> Self {
-        self.parts.options.max_message_size = Some(bytes);
-        self
-    }
-
-    /// Accept messages of any size (no `ZMQ_MAXMSGSIZE`), for a trusted peer that sends
-    /// frames above [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE).
-    pub fn unlimited_message_size(mut self) -> Self {
-        self.parts.options.max_message_size = None;
-        self
-    }
-
-    /// How long sent data may stay unacknowledged before the connection is ended
-    /// (`ZMQ_TCP_MAXRT`); `None` leaves the kernel's limit. Default: 9 s for push
-    /// sockets and publishers, `None` for pull sockets and subscribers (see
-    /// [`DEAD_PEER_TIMEOUT`](super::DEAD_PEER_TIMEOUT)).
-    pub fn tcp_max_retransmit(mut self, timeout: Option<Duration>) -> Self {
-        self.parts.options.tcp_max_retransmit = timeout;
-        self
-    }
-
-    /// How long a tcp connection may be idle before keepalive probes start; `None`
-    /// turns TCP keepalive off. Default: 3 s (a vanished peer of a quiet connection is
-    /// declared dead about 8 s later; see [`SocketOptions::tcp_keepalive`]).
-    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
-        self.parts.options.tcp_keepalive = idle;
         self
     }
 
@@ -382,14 +300,6 @@ impl<E, T> SocketBuilder<super::Publisher, E, T> {
         self.parts.default_topic = Some(topic.to_owned());
         Ok(self)
     }
-
-    /// Lossless publishing (`ZMQ_XPUB_NODROP`): when a subscriber's queue is full,
-    /// publishing blocks up to the send timeout and then returns a timeout error,
-    /// instead of silently dropping. Default off.
-    pub fn lossless(mut self, lossless: bool) -> Self {
-        self.parts.options.lossless = lossless;
-        self
-    }
 }
 
 impl<E, T> SocketBuilder<super::Subscriber, E, T> {
@@ -427,3 +337,50 @@ pub(crate) fn exact_subscription(topic: &str) -> Vec<u8> {
     s.push(b' ');
     s
 }
+
+/// Generates a builder setter for every row of the options table.
+macro_rules! option_setters {
+    (
+        common [$({
+            field: [$(#[$meta:meta])* $field:ident : $ty:ty = $default:expr]
+            setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
+            config: [$($config:tt)*]
+            zmq: [$($zmq:tt)*]
+            doc: $doc:literal
+        })*]
+        publisher [$({
+            field: [$(#[$pmeta:meta])* $pfield:ident : $pty:ty = $pdefault:expr]
+            setter: [$psetter:ident ($parg:ident : $pargty:ty) => $pstore:expr]
+            config: [$($pconfig:tt)*]
+            zmq: [$($pzmq:tt)*]
+            doc: $pdoc:literal
+        })*]
+    ) => {
+        /// The option setters, one per [`SocketOptions`] field.
+        impl<K, E, T> SocketBuilder<K, E, T> {
+            $(
+                #[doc = $doc]
+                #[doc = ""]
+                #[doc = concat!("See [`SocketOptions::", stringify!($field), "`].")]
+                pub fn $setter(mut self, $arg: $argty) -> Self {
+                    self.parts.options.$field = $store;
+                    self
+                }
+            )*
+        }
+
+        /// The publisher's own options.
+        impl<E, T> SocketBuilder<super::Publisher, E, T> {
+            $(
+                #[doc = $pdoc]
+                #[doc = ""]
+                #[doc = concat!("See [`SocketOptions::", stringify!($pfield), "`].")]
+                pub fn $psetter(mut self, $parg: $pargty) -> Self {
+                    self.parts.options.$pfield = $pstore;
+                    self
+                }
+            )*
+        }
+    };
+}
+socket_options_table!(option_setters! {});

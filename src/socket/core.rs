@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::builder::Kind;
 use super::endpoint::{connectable, Endpoint, Role, Transport};
 use super::error::{Error, Operation, Result};
 use super::options::{clamp, deadline, millis, SocketOptions};
@@ -257,66 +258,17 @@ pub(crate) fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
 }
 
 impl Core {
-    pub(crate) fn open(kind: zmq::SocketType, parts: &Parts) -> Result<Core> {
+    pub(crate) fn open(kind: Kind, parts: &Parts) -> Result<Core> {
         let context = parts.context.clone().unwrap_or_else(global_context);
-        let mut socket = context.socket(kind).map_err(super::capacity::setup_error)?;
+        let mut socket = context.socket(kind.zmq).map_err(super::capacity::setup_error)?;
         let o = &parts.options;
-        set("ZMQ_LINGER", socket.set_linger(millis(o.linger)))?;
-        set("ZMQ_SNDTIMEO", socket.set_sndtimeo(millis(o.send_timeout)))?;
-        set("ZMQ_RCVTIMEO", socket.set_rcvtimeo(millis(o.receive_timeout)))?;
-        set("ZMQ_SNDHWM", socket.set_sndhwm(o.send_hwm))?;
-        set("ZMQ_RCVHWM", socket.set_rcvhwm(o.receive_hwm))?;
-        if o.conflate {
-            set("ZMQ_CONFLATE", socket.set_conflate(true))?;
-        }
-        if let Some(ivl) = o.heartbeat_interval {
-            set("ZMQ_HEARTBEAT_IVL", socket.set_heartbeat_ivl(millis(ivl)))?;
-        }
-        if let Some(t) = o.heartbeat_timeout {
-            set("ZMQ_HEARTBEAT_TIMEOUT", socket.set_heartbeat_timeout(millis(t)))?;
-        }
-        if let Some(t) = o.heartbeat_ttl {
-            set("ZMQ_HEARTBEAT_TTL", socket.set_heartbeat_ttl(millis(t)))?;
-        }
-        set("ZMQ_RECONNECT_IVL", socket.set_reconnect_ivl(millis(o.reconnect_interval)))?;
-        if let Some(max) = o.reconnect_interval_max {
-            set("ZMQ_RECONNECT_IVL_MAX", socket.set_reconnect_ivl_max(millis(max)))?;
-        }
-        if o.immediate {
-            set("ZMQ_IMMEDIATE", socket.set_immediate(true))?;
-        }
-        if let Some(max) = o.max_message_size {
-            set("ZMQ_MAXMSGSIZE", socket.set_maxmsgsize(i64::try_from(max).unwrap_or(i64::MAX)))?;
-        }
-        // Dead-peer detection on tcp (see `DEAD_PEER_TIMEOUT`).
-        if let Some(idle) = o.tcp_keepalive {
-            // libzmq takes these in whole seconds.
-            let secs = |d: Duration| i32::try_from(d.as_secs().max(1)).unwrap_or(i32::MAX);
-            set("ZMQ_TCP_KEEPALIVE", socket.set_tcp_keepalive(1))?;
-            set("ZMQ_TCP_KEEPALIVE_IDLE", socket.set_tcp_keepalive_idle(secs(idle)))?;
-            set(
-                "ZMQ_TCP_KEEPALIVE_INTVL",
-                socket.set_tcp_keepalive_intvl(secs(super::options::KEEPALIVE_INTERVAL)),
-            )?;
-            let probes = i32::try_from(super::options::KEEPALIVE_PROBES).unwrap_or(i32::MAX);
-            set("ZMQ_TCP_KEEPALIVE_CNT", socket.set_tcp_keepalive_cnt(probes))?;
-        }
-        if let Some(t) = o.tcp_max_retransmit {
-            set_raw_int(&mut socket, "ZMQ_TCP_MAXRT", zmq_sys::ZMQ_TCP_MAXRT, millis(t))?;
-        }
-        if kind == zmq::XPUB {
+        o.apply(&mut socket, &kind)?;
+        if kind.zmq == zmq::XPUB {
             // Pass every (un)subscription up, so subscribers can be counted.
             set_raw_int(&mut socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
-            if o.lossless {
-                set_raw_int(&mut socket, "ZMQ_XPUB_NODROP", zmq_sys::ZMQ_XPUB_NODROP, 1)?;
-            }
         }
         for topic in &parts.topics {
             set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
-        }
-        o.security.apply(&socket)?;
-        if let Some(domain) = &o.zap_domain {
-            set("ZMQ_ZAP_DOMAIN", socket.set_zap_domain(domain))?;
         }
         let mut monitor = Monitor::start(&context, &socket)?;
         let endpoints = match attach(&socket, &parts.endpoints) {
@@ -333,12 +285,8 @@ impl Core {
             _not_sync: std::marker::PhantomData,
             socket: ManuallyDrop::new(socket),
             monitor,
-            sends: kind == zmq::XPUB || kind == zmq::PUSH,
-            framing: if kind == zmq::PULL || kind == zmq::PUSH {
-                crate::Framing::Push
-            } else {
-                crate::Framing::Pub
-            },
+            sends: kind.sends,
+            framing: kind.framing,
             inproc: parts.endpoints.iter().any(|e| e.transport() == Transport::Inproc),
             connects: parts.endpoints.iter().all(|e| e.role() == Role::Connect),
             applied_send_timeout: millis(o.send_timeout),
@@ -356,6 +304,11 @@ impl Core {
 
     pub(crate) fn socket(&self) -> &zmq::Socket {
         &self.socket
+    }
+
+    #[cfg(test)]
+    pub(crate) fn socket_mut(&mut self) -> &mut zmq::Socket {
+        &mut self.socket
     }
 
     #[cfg(feature = "tokio")]
@@ -655,7 +608,7 @@ fn stop_monitor(socket: &mut zmq::Socket) {
     }
 }
 
-fn set_raw_int(socket: &mut zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
+pub(crate) fn set_raw_int(socket: &mut zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
     // The `zmq` crate has no setter for these options; libzmq's C API does.
     // SAFETY: a live socket handle, a pointer to a live i32 and its size.
     let rc = unsafe {

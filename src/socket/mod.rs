@@ -151,8 +151,9 @@ pub use core::global_context;
 pub(crate) use core::set as set_option;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
+pub(crate) use options::socket_options_table;
 pub use options::{
-    SocketOptions, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES, MAX_WAIT,
+    PerKind, SocketOptions, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES, MAX_WAIT,
 };
 pub use publisher::Publisher;
 pub use pull::PullSocket;

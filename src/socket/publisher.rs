@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::builder::{exact_subscription, SocketBuilder, SocketKind};
+use super::builder::{exact_subscription, Kind, SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
 use super::options::deadline;
@@ -50,9 +50,9 @@ pub struct Publisher {
 const DRAIN_EVERY: u32 = 256;
 
 impl SocketKind for Publisher {
-    const SENDS: bool = true;
+    const KIND: Kind = Kind::PUBLISHER;
     fn from_parts(parts: Parts) -> Result<Self> {
-        let core = Core::open(zmq::XPUB, &parts)?;
+        let core = Core::open(Self::KIND, &parts)?;
         Ok(Publisher {
             core,
             topic: parts.default_topic.unwrap_or_default(),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{SocketBuilder, SocketKind};
+use super::builder::{Kind, SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
@@ -35,8 +35,9 @@ pub struct PullSocket {
 }
 
 impl SocketKind for PullSocket {
+    const KIND: Kind = Kind::PULL;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PullSocket { core: Core::open(zmq::PULL, &parts)? })
+        Ok(PullSocket { core: Core::open(Self::KIND, &parts)? })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{SocketBuilder, SocketKind};
+use super::builder::{Kind, SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
@@ -39,10 +39,9 @@ pub struct PushSocket {
 }
 
 impl SocketKind for PushSocket {
-    const SENDS: bool = true;
-    const PUSHES: bool = true;
+    const KIND: Kind = Kind::PUSH;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PushSocket { core: Core::open(zmq::PUSH, &parts)? })
+        Ok(PushSocket { core: Core::open(Self::KIND, &parts)? })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{exact_subscription, SocketBuilder, SocketKind};
+use super::builder::{exact_subscription, Kind, SocketBuilder, SocketKind};
 use super::core::{set, Core, Parts};
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
@@ -42,8 +42,9 @@ pub struct Subscriber {
 }
 
 impl SocketKind for Subscriber {
+    const KIND: Kind = Kind::SUBSCRIBER;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(Subscriber { core: Core::open(zmq::SUB, &parts)? })
+        Ok(Subscriber { core: Core::open(Self::KIND, &parts)? })
     }
 }
 
