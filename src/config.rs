@@ -91,6 +91,7 @@
 //! | `topic` | string | publishers: the topic `publish` uses (no space) |
 //! | `topics` | list of strings | subscribers: prefix subscriptions (`""` receives every topic) |
 //! | `exact_topics` | list of strings | subscribers: exact subscriptions (`status` does not receive `status-updates`); a subscriber needs `topics` or `exact_topics` |
+//! | `[sockets.NAME.security]` | table | the mechanism (`none`, `curve`, `plain`), key files and allowlist: see [`SecurityConfig`]; key files are read at load, and one that cannot be used is [`ConfigError::KeyFile`], naming it |
 //! | every socket option | | one key per option, with its TOML type and default: the table in [`SocketOptions`](crate::socket::SocketOptions) (`send_timeout_ms`, `receive_hwm`, `lossless` for publishers, ...) |
 //!
 //! Durations are whole milliseconds, in keys ending in `_ms`. The option keys, the
@@ -102,8 +103,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+mod security;
 mod sockets;
 
+pub use security::{Mechanism, SecurityConfig, SecurityError};
 pub use sockets::{
     BuildError, Endpoints, Port, PublisherConfig, PullConfig, PushConfig, SocketRuleError, SubscriberConfig,
 };
@@ -239,6 +242,17 @@ pub enum ConfigError {
         message: String,
         /// Unknown keys met before the error (often the cause: a misspelt required key).
         unknown_keys: Vec<String>,
+    },
+    /// A key file named in a `[sockets.NAME.security]` table (or its allowlist
+    /// directory) is missing, unreadable or malformed; `source` names that file.
+    #[error("{}: `{key}`: {source}", file.display())]
+    KeyFile {
+        /// The configuration file.
+        file: PathBuf,
+        /// The dotted path of the security table (`sockets.requests.security`).
+        key: String,
+        /// What is wrong with the key file, naming it.
+        source: crate::security::KeyError,
     },
 }
 
@@ -387,6 +401,7 @@ impl Loader {
     fn deserialize<T: DeserializeOwned>(&self, text: &str, file: &Path) -> Result<T, ConfigError> {
         let mut unknown = Vec::new();
         let mut track = serde_path_to_error::Track::new();
+        drop(security::take_key_error());
         let result: Result<T, toml::de::Error> = {
             let de = serde_path_to_error::Deserializer::new(toml::Deserializer::new(text), &mut track);
             serde_ignored::deserialize(de, |path| unknown.push(ignored_path(&path)))
@@ -397,13 +412,20 @@ impl Loader {
         match result {
             Ok(value) if unknown.is_empty() => Ok(value),
             Ok(_) => Err(ConfigError::UnknownKeys { file: file.to_owned(), keys: unknown }),
-            Err(e) => Err(ConfigError::Invalid {
-                file: file.to_owned(),
-                key: error_path(&track.path()),
-                position: e.span().map(|s| Position::at(text, s.start)),
-                message: one_line(e.message()),
-                unknown_keys: unknown,
-            }),
+            Err(e) => match security::take_key_error() {
+                Some(source) => Err(ConfigError::KeyFile {
+                    file: file.to_owned(),
+                    key: error_path(&track.path()),
+                    source,
+                }),
+                None => Err(ConfigError::Invalid {
+                    file: file.to_owned(),
+                    key: error_path(&track.path()),
+                    position: e.span().map(|s| Position::at(text, s.start)),
+                    message: one_line(e.message()),
+                    unknown_keys: unknown,
+                }),
+            },
         }
     }
 }

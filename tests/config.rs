@@ -867,3 +867,207 @@ proptest! {
         prop_assert_eq!(back, all, "{}", text);
     }
 }
+
+// ---------------------------------------------------------------------------------
+// [sockets.NAME.security]
+
+/// A TOML string holding `path`.
+fn toml_path(path: &Path) -> String {
+    toml::Value::String(path.display().to_string()).to_string()
+}
+
+/// Waits (bounded) until `count()` reaches `n`; the count is read from the socket's
+/// monitor, which may lag the refused client's error by one event.
+fn wait_count(mut count: impl FnMut() -> u64, n: u64) -> u64 {
+    let deadline = Instant::now() + READY;
+    loop {
+        let c = count();
+        if c >= n || Instant::now() > deadline {
+            return c;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn configured_curve_server_and_client_talk_and_a_stranger_is_refused() {
+    use experimance_common::security::CurveKeyPair;
+    let dir = TempDir::new();
+    let clients = dir.0.join("clients");
+    std::fs::create_dir_all(&clients).unwrap();
+    CurveKeyPair::generate().unwrap().save(&dir.0, "server").unwrap();
+    CurveKeyPair::generate().unwrap().save(&clients, "worker").unwrap();
+    CurveKeyPair::generate().unwrap().save(&dir.0, "stranger").unwrap();
+
+    #[derive(Debug, Deserialize)]
+    struct Server {
+        sockets: ServerSockets,
+    }
+    #[derive(Debug, Deserialize)]
+    struct ServerSockets {
+        tasks: PushConfig,
+    }
+    let server_text = format!(
+        "[sockets.tasks]\nbind = \"tcp://127.0.0.1:*\"\n[sockets.tasks.security]\nmechanism = \"curve\"\n\
+         secret_key = {}\nallow_keys_dir = {}\nallow = [\"127.0.0.0/8\"]\n",
+        toml_path(&dir.0.join("server.key")),
+        toml_path(&clients),
+    );
+    let server: Server = config::from_str(&server_text, "server.toml").unwrap();
+    let mut push = server.sockets.tasks.build().unwrap();
+
+    let endpoint = push.endpoint();
+    let client_text = |secret: &Path| {
+        format!(
+            "connect = \"{}\"\nreceive_timeout_ms = 5000\n[security]\nmechanism = \"curve\"\n\
+             server_key = {}\nsecret_key = {}\n",
+            endpoint,
+            toml_path(&dir.0.join("server.pub")),
+            toml_path(secret),
+        )
+    };
+    let worker: PullConfig =
+        config::from_str(&client_text(&clients.join("worker.key")), "worker.toml").unwrap();
+    let mut pull = worker.build().unwrap();
+    pull.wait_connected(READY).unwrap();
+    push.wait_connected(READY).unwrap();
+    let sent = EraChanged { era: Era::AiFuture, biome: Biome::Coastal };
+    push.push(&sent).unwrap();
+    assert_eq!(pull.pull::<EraChanged>().unwrap(), sent);
+
+    // A client whose key is not in clients/ is refused, with a typed error, and the
+    // server counts it.
+    let stranger: PullConfig =
+        config::from_str(&client_text(&dir.0.join("stranger.key")), "stranger.toml").unwrap();
+    let mut stranger = stranger.build().unwrap();
+    let refused = stranger.wait_connected(READY);
+    assert!(matches!(refused, Err(Error::AuthFailed { status: 400 })), "{refused:?}");
+    assert_eq!(wait_count(|| push.auth_failures(), 1), 1);
+    assert_eq!(push.peer_count(), 1);
+}
+
+#[test]
+fn a_missing_key_file_is_a_typed_error_naming_its_path() {
+    use experimance_common::security::KeyError;
+    let dir = TempDir::new();
+    let missing = dir.0.join("nowhere").join("server.key");
+    let text = format!(
+        "[sockets.tasks]\nbind = \"tcp://127.0.0.1:*\"\n[sockets.tasks.security]\nmechanism = \"curve\"\nsecret_key = {}\n",
+        toml_path(&missing)
+    );
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Service {
+        sockets: std::collections::BTreeMap<String, PushConfig>,
+    }
+    let err = config::from_str::<Service>(&text, "svc.toml").unwrap_err();
+    match &err {
+        ConfigError::KeyFile { file, key, source: KeyError::Io { path, .. } } => {
+            assert_eq!(file, Path::new("svc.toml"));
+            assert_eq!(key, "sockets.tasks.security");
+            assert_eq!(path, &missing);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+
+    // A missing allowlist directory too.
+    let server = dir.write("server.key", "");
+    std::fs::remove_file(&server).unwrap();
+    experimance_common::security::CurveKeyPair::generate().unwrap().save(&dir.0, "server").unwrap();
+    let no_dir = dir.0.join("no-clients");
+    let text = format!(
+        "bind = \"tcp://127.0.0.1:*\"\n[security]\nmechanism = \"curve\"\nsecret_key = {}\nallow_keys_dir = {}\n",
+        toml_path(&server),
+        toml_path(&no_dir)
+    );
+    match config::from_str::<PushConfig>(&text, "svc.toml").unwrap_err() {
+        ConfigError::KeyFile { source: KeyError::Io { path, .. }, .. } => assert_eq!(path, no_dir),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_key_file_is_a_typed_error_naming_its_path() {
+    use experimance_common::security::{KeyError, KeyFileProblem};
+    let dir = TempDir::new();
+    let bad = dir.write("server.pub", "curve\n    public-key = \"not a z85 key\"\n");
+    let own = dir.write("client.key", "# no keys at all\n");
+    let text = format!(
+        "connect = \"tcp://127.0.0.1:5555\"\n[security]\nmechanism = \"curve\"\nserver_key = {}\nsecret_key = {}\n",
+        toml_path(&bad),
+        toml_path(&own)
+    );
+    let err = config::from_str::<PullConfig>(&text, "client.toml").unwrap_err();
+    match &err {
+        ConfigError::KeyFile { key, source: KeyError::KeyFile { path, problem }, .. } => {
+            assert_eq!(key, "security");
+            assert_eq!(path, &bad);
+            assert!(matches!(problem, KeyFileProblem::BadKey { line: 2, .. }), "{problem:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains(&bad.display().to_string()), "{err}");
+}
+
+#[test]
+fn security_tables_that_break_a_rule_name_the_key() {
+    let cases = [
+        ("mechanism = \"curve\"\n", "`secret_key` is missing"),
+        ("mechanism = \"plain\"\nuser = \"u\"\n", "`password` is missing"),
+        ("mechanism = \"plain\"\n", "`users` is missing"),
+        (
+            "mechanism = \"plain\"\nuser = \"u\"\npassword = \"p\"\nallow = [\"10.0.0.0/8\"]\n",
+            "`allow` is for servers",
+        ),
+        ("secret_key = \"x.key\"\n", "`secret_key` needs mechanism = \"curve\""),
+        ("allow = [\"10.0.0.300/8\"]\n", "`allow[0]`"),
+        ("mechanism = \"rsa\"\n", "unknown variant `rsa`"),
+    ];
+    for (table, expected) in cases {
+        let text = format!("bind = \"tcp://127.0.0.1:*\"\n[security]\n{table}");
+        let err = config::from_str::<PullConfig>(&text, "rules.toml").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { .. }), "{table}: {err:?}");
+        assert!(err.to_string().contains(expected), "{table}: {err}");
+    }
+    // IP rules alone work without encryption; a typo is still an unknown key.
+    let ok: PullConfig =
+        config::from_str("bind = \"tcp://127.0.0.1:*\"\n[security]\ndeny = [\"10.0.0.0/8\"]\n", "ip.toml")
+            .unwrap();
+    assert_eq!(ok.security.unwrap().deny, ["10.0.0.0/8"]);
+    let err =
+        config::from_str::<PullConfig>("bind = \"tcp://127.0.0.1:*\"\n[security]\nalow = []\n", "t.toml");
+    assert!(matches!(err, Err(ConfigError::UnknownKeys { .. })), "{err:?}");
+}
+
+#[test]
+fn configured_plain_and_ip_policies_admit_and_refuse() {
+    let server: PushConfig = config::from_str(
+        "bind = \"tcp://127.0.0.1:*\"\n[security]\nmechanism = \"plain\"\nusers = { display = \"sand-table\" }\n",
+        "plain.toml",
+    )
+    .unwrap();
+    let mut push = server.build().unwrap();
+    let endpoint = push.endpoint();
+    let client = |password: &str| -> PullConfig {
+        let text = format!(
+            "connect = \"{endpoint}\"\n[security]\nmechanism = \"plain\"\nuser = \"display\"\npassword = \"{password}\"\n"
+        );
+        config::from_str(&text, "client.toml").unwrap()
+    };
+    let mut good = client("sand-table").build().unwrap();
+    good.wait_connected(READY).unwrap();
+    let mut wrong = client("guess").build().unwrap();
+    assert!(matches!(wrong.wait_connected(READY), Err(Error::AuthFailed { .. })));
+    assert_eq!(wait_count(|| push.auth_failures(), 1), 1);
+
+    // Denied by address, with no mechanism at all.
+    let server: PushConfig =
+        config::from_str("bind = \"tcp://127.0.0.1:*\"\n[security]\ndeny = [\"127.0.0.0/8\"]\n", "ip.toml")
+            .unwrap();
+    let mut push = server.build().unwrap();
+    let mut denied =
+        PullConfig { connect: Some(push.endpoint().into()), ..PullConfig::default() }.build().unwrap();
+    assert!(matches!(denied.wait_connected(READY), Err(Error::AuthFailed { .. })));
+    assert_eq!(wait_count(|| push.auth_failures(), 1), 1);
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::SecurityConfig;
 use crate::socket::socket_options_table;
 use crate::socket::{
     Bound, Connected, Endpoint, EndpointChosen, EndpointError, NoEndpoint, NoTopics, Publisher, PullSocket,
@@ -328,6 +329,10 @@ pub enum BuildError {
     /// Creating, binding or connecting the socket failed.
     #[error(transparent)]
     Socket(#[from] crate::socket::Error),
+    /// The `security` table breaks a rule, a key file cannot be used (the error names
+    /// it), or the ZAP handler cannot start.
+    #[error("`security`: {0}")]
+    Security(#[from] super::SecurityError),
 }
 
 /// The validated endpoints of `bind` / `connect` / `port`.
@@ -466,6 +471,10 @@ macro_rules! socket_config {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub $key: Option<$cty>,
             )*
+            /// `[sockets.NAME.security]`: the mechanism, its key files and the allowlist
+            /// (see [`SecurityConfig`]). Default: none, as the Python services.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub security: Option<SecurityConfig>,
         }
 
         /// The fields of the public struct, deserialized before the rules are checked.
@@ -478,6 +487,7 @@ macro_rules! socket_config {
             port: Option<Port>,
             $( $(#[$fmeta])* $field: $ty, )*
             $( $key: Option<$cty>, )*
+            security: Option<SecurityConfig>,
         }
 
         impl<'de> Deserialize<'de> for $name {
@@ -490,6 +500,7 @@ macro_rules! socket_config {
                     port: raw.port,
                     $( $field: raw.$field, )*
                     $( $key: raw.$key, )*
+                    security: raw.security,
                 };
                 config.validate().map_err(de::Error::custom)?;
                 Ok(config)
@@ -528,6 +539,10 @@ macro_rules! socket_config {
                 self.validate()?;
                 let endpoints = self.endpoints()?;
                 let b = self.apply_options($kind::builder());
+                let b = match &self.security {
+                    Some(security) => security.apply(b)?,
+                    None => b,
+                };
                 if self.bind.is_some() {
                     self.finish(bind_all(b, &endpoints)?)
                 } else {
