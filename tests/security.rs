@@ -187,3 +187,115 @@ fn a_server_that_refused_a_stranger_goes_on_waiting_for_its_peers() {
     let _friend = curve_client(&pull, &server_keys, &friend);
     assert_eq!(pull.wait_for_peers(1, READY).unwrap(), 1, "the refusal ended the server's wait");
 }
+
+/// Every refused connection is a `warn` event (feature `tracing`), read here by a
+/// subscriber that keeps every event.
+#[cfg(feature = "tracing")]
+mod logged {
+    use std::fmt::Debug;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use experimance_common::security::CurveKeyPair;
+    use experimance_common::socket::{Error, PushSocket};
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    use super::{curve_server, READY};
+
+    /// One event: its level, target and fields (the message as `message`).
+    #[derive(Debug, Clone)]
+    struct Captured {
+        level: Level,
+        target: String,
+        fields: Vec<(String, String)>,
+    }
+
+    impl Captured {
+        fn field(&self, name: &str) -> Option<&str> {
+            self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<Captured>>>);
+
+    struct Fields(Vec<(String, String)>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            self.0.push((field.name().to_owned(), format!("{value:?}")));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_owned(), value.to_owned()));
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let m = event.metadata();
+            let captured = Captured { level: *m.level(), target: m.target().to_owned(), fields: fields.0 };
+            self.0.lock().unwrap().push(captured);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn every_refused_client_is_one_warn_event_with_kind_endpoint_and_status() {
+        const STRANGERS: u64 = 3;
+        let capture = Capture::default();
+        let events = capture.0.clone();
+        tracing::subscriber::with_default(capture, || {
+            let server_keys = CurveKeyPair::generate().unwrap();
+            let friend = CurveKeyPair::generate().unwrap();
+            let mut pull = curve_server(&server_keys, &friend);
+            let endpoint = pull.endpoint();
+            for _ in 0..STRANGERS {
+                // A long reconnect interval: each stranger knocks once in this test.
+                let mut stranger = PushSocket::builder()
+                    .connect(&endpoint)
+                    .unwrap()
+                    .reconnect_interval(Duration::from_secs(600))
+                    .curve_client(server_keys.public(), &CurveKeyPair::generate().unwrap())
+                    .build()
+                    .unwrap();
+                let refused = stranger.wait_connected(READY);
+                assert!(matches!(refused, Err(Error::AuthFailed { status: 400 })), "{refused:?}");
+            }
+            // The server logs each refusal when it reads its monitor (any call does).
+            let deadline = Instant::now() + READY;
+            while pull.auth_failures() < STRANGERS && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(pull.auth_failures(), STRANGERS);
+
+            let events = events.lock().unwrap().clone();
+            let server_side: Vec<&Captured> =
+                events.iter().filter(|e| e.field("socket") == Some("pull")).collect();
+            assert_eq!(server_side.len() as u64, STRANGERS, "{events:#?}");
+            for e in &server_side {
+                assert_eq!(e.level, Level::WARN);
+                assert_eq!(e.target, "experimance_common::auth");
+                assert_eq!(e.field("endpoint"), Some(endpoint.as_str()));
+                assert_eq!(e.field("zap_status"), Some("400"));
+            }
+            // Each refused client logged its own refusal once too, naming its server.
+            let client_side: Vec<&Captured> =
+                events.iter().filter(|e| e.field("socket") == Some("push")).collect();
+            assert_eq!(client_side.len() as u64, STRANGERS, "{events:#?}");
+            assert!(client_side.iter().all(|e| e.field("peer") == Some(endpoint.as_str())), "{events:#?}");
+        });
+    }
+}

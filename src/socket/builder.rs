@@ -85,6 +85,8 @@ impl TopicsChosen<super::PullSocket> for NoTopics {}
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Kind {
+    /// The name in log events (`"publisher"`).
+    pub(crate) name: &'static str,
     /// The libzmq socket type.
     pub(crate) zmq: zmq::SocketType,
     /// How its frames are laid out.
@@ -97,13 +99,13 @@ pub struct Kind {
 
 impl Kind {
     pub(crate) const PUBLISHER: Kind =
-        Kind { zmq: zmq::XPUB, framing: crate::Framing::Pub, sends: true, pushes: false };
+        Kind { name: "publisher", zmq: zmq::XPUB, framing: crate::Framing::Pub, sends: true, pushes: false };
     pub(crate) const SUBSCRIBER: Kind =
-        Kind { zmq: zmq::SUB, framing: crate::Framing::Pub, sends: false, pushes: false };
+        Kind { name: "subscriber", zmq: zmq::SUB, framing: crate::Framing::Pub, sends: false, pushes: false };
     pub(crate) const PUSH: Kind =
-        Kind { zmq: zmq::PUSH, framing: crate::Framing::Push, sends: true, pushes: true };
+        Kind { name: "push", zmq: zmq::PUSH, framing: crate::Framing::Push, sends: true, pushes: true };
     pub(crate) const PULL: Kind =
-        Kind { zmq: zmq::PULL, framing: crate::Framing::Push, sends: false, pushes: false };
+        Kind { name: "pull", zmq: zmq::PULL, framing: crate::Framing::Push, sends: false, pushes: false };
 }
 
 /// A socket type a [`SocketBuilder`] can build.

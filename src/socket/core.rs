@@ -91,6 +91,18 @@ struct Monitor {
     last_auth_status: u32,
     stopped: bool,
     event: zmq::Message,
+    /// Which socket this monitors, for the log event of a refusal (none for the
+    /// probes of `reaper_barrier`).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    watched: Option<Watched>,
+}
+
+/// The socket a monitor watches, as its refusal log events name it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+struct Watched {
+    kind: &'static str,
+    /// Every endpoint connects: a refusal is this socket being refused by its server.
+    connects: bool,
 }
 
 impl Monitor {
@@ -120,6 +132,7 @@ impl Monitor {
             last_auth_status: 0,
             stopped: false,
             event: zmq::Message::new(),
+            watched: None,
         })
     }
 
@@ -142,9 +155,14 @@ impl Monitor {
             [a, b, ..] => (u16::from_ne_bytes([*a, *b]), 0),
             _ => (0, 0),
         };
+        // Frame 2: the endpoint (the one bound, or the one connected to).
+        let mut endpoint = None;
         while self.event.get_more() {
             if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
                 break;
+            }
+            if endpoint.is_none() && u32::from(id) == zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
+                endpoint = Some(String::from_utf8_lossy(&self.event).into_owned());
             }
         }
         match u32::from(id) {
@@ -154,6 +172,7 @@ impl Monitor {
                 self.auth_failures += 1;
                 // The value is the ZAP status code.
                 self.last_auth_status = value;
+                self.log_refusal(endpoint.as_deref().unwrap_or(""), value);
             }
             e if e & HANDSHAKE_FAILED != 0 => self.failing += 1,
             // The disconnect of a failed handshake's connection, or of a peer.
@@ -164,6 +183,35 @@ impl Monitor {
         }
         true
     }
+
+    /// One `warn` event per refused handshake (feature `tracing`). libzmq's monitor
+    /// event does not say the peer's address; the endpoint is the one this socket bound
+    /// (a server) or connected to (a client, which is then its server's address).
+    #[cfg(feature = "tracing")]
+    fn log_refusal(&self, endpoint: &str, status: u32) {
+        let Some(w) = &self.watched else { return };
+        if w.connects {
+            tracing::warn!(
+                target: "experimance_common::auth",
+                socket = w.kind,
+                endpoint,
+                zap_status = status,
+                peer = endpoint,
+                "refused by the server's authentication"
+            );
+        } else {
+            tracing::warn!(
+                target: "experimance_common::auth",
+                socket = w.kind,
+                endpoint,
+                zap_status = status,
+                "refused a connecting peer: authentication failed"
+            );
+        }
+    }
+
+    #[cfg(not(feature = "tracing"))]
+    fn log_refusal(&self, _endpoint: &str, _status: u32) {}
 
     fn drain(&mut self) {
         while self.read_one(Duration::ZERO) {}
@@ -271,6 +319,8 @@ impl Core {
             set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
         }
         let mut monitor = Monitor::start(&context, &socket)?;
+        let connects = parts.endpoints.iter().all(|e| e.role() == Role::Connect);
+        monitor.watched = Some(Watched { kind: kind.name, connects });
         let endpoints = match attach(&socket, &parts.endpoints) {
             Ok(endpoints) => endpoints,
             Err(e) => {
@@ -288,7 +338,7 @@ impl Core {
             sends: kind.sends,
             framing: kind.framing,
             inproc: parts.endpoints.iter().any(|e| e.transport() == Transport::Inproc),
-            connects: parts.endpoints.iter().all(|e| e.role() == Role::Connect),
+            connects,
             applied_send_timeout: millis(o.send_timeout),
             applied_receive_timeout: millis(o.receive_timeout),
             options: o.clone(),
