@@ -201,3 +201,26 @@ fn a_failed_build_does_not_wedge_the_context() {
     }
     assert_context_still_works();
 }
+
+#[test]
+fn a_socket_mixing_tcp_and_inproc_closes_without_a_false_expired_linger() {
+    // Bound to tcp and inproc, with an idle inproc peer: nothing is left queued, so the
+    // close is Ok (it once waited for the idle peer, and reported an expired linger).
+    let inproc = unique_inproc();
+    let mut push = PushSocket::builder()
+        .bind("tcp://127.0.0.1:*")
+        .unwrap()
+        .bind(&inproc)
+        .unwrap()
+        .linger(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let mut pull = PullSocket::builder().connect(&inproc).unwrap().build().unwrap();
+    push.push(&json!({"type": "Delivered"})).unwrap();
+    let start = Instant::now();
+    let closed = push.close();
+    assert!(closed.is_ok(), "{closed:?}");
+    assert!(start.elapsed() < SLACK, "close took {:?}", start.elapsed());
+    assert_eq!(pull.pull::<Value>().unwrap()["type"], "Delivered");
+    assert_context_still_works();
+}

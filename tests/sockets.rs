@@ -647,3 +647,35 @@ fn documented_option_defaults() {
     assert_eq!(o.max_message_size, Some(16 * 1024 * 1024));
     assert_eq!(o.max_message_size, Some(experimance_common::DEFAULT_MAX_MESSAGE_SIZE));
 }
+
+// ---------------------------------------------------------------------------------
+// sockets that mix inproc with tcp
+
+#[test]
+fn a_socket_mixing_tcp_and_inproc_waits_for_its_tcp_peers() {
+    // Bound to tcp and inproc, with no peer: the wait is not answered at once (inproc
+    // reports no connection events, which once made every wait return at once).
+    let inproc = format!("inproc://{}", unique("mixed-bind"));
+    let mut push =
+        PushSocket::builder().bind("tcp://127.0.0.1:*").unwrap().bind(&inproc).unwrap().build().unwrap();
+    let r = push.wait_for_peers(1, Duration::from_millis(200));
+    assert!(matches!(r, Err(Error::Timeout { op: Operation::WaitConnected, .. })), "{r:?}");
+    let mut pull = PullSocket::builder().connect(&push.endpoint()).unwrap().build().unwrap();
+    assert_eq!(push.wait_for_peers(1, READY).unwrap(), 1);
+    push.push(&era(1)).unwrap();
+    assert_eq!(pull.pull::<EraChanged>().unwrap(), era(1));
+
+    // Connecting to both: its inproc connection counts at once, the tcp one when its
+    // handshake completes.
+    let inproc = format!("inproc://{}", unique("mixed-connect"));
+    let _inproc_peer = PullSocket::builder().bind(&inproc).unwrap().build().unwrap();
+    let tcp_peer = PullSocket::builder().bind("tcp://127.0.0.1:*").unwrap().build().unwrap();
+    let mut mixed = PushSocket::builder()
+        .connect(&inproc)
+        .unwrap()
+        .connect(&tcp_peer.endpoint())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(mixed.wait_for_peers(2, READY).unwrap(), 2);
+}

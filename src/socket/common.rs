@@ -29,7 +29,10 @@ macro_rules! common_socket_methods {
 
             /// Waits until a peer is connected (its ZMTP handshake completed), instead of
             /// sleeping for the "slow joiner". `inproc://` connections are made
-            /// synchronously and report no events, so this returns at once for them.
+            /// synchronously and report no events, so this returns at once for a socket
+            /// whose endpoints are all inproc; one that mixes inproc with tcp or ipc waits
+            /// for its tcp and ipc peers (counting at once the inproc endpoints it connects
+            /// to).
             ///
             /// # Errors
             /// [`Error::Timeout`](crate::socket::Error::Timeout) when none connected
@@ -63,7 +66,10 @@ macro_rules! common_socket_methods {
             ///
             /// # Errors
             /// [`Error::LingerExpired`](crate::socket::Error::LingerExpired) when messages
-            /// were still queued when the linger passed.
+            /// were still queued when the linger passed. A socket with an inproc endpoint
+            /// cannot await its end (libzmq completes it when the inproc peer next uses its
+            /// socket), so it returns `Ok` at once; what it queued for tcp or ipc peers is
+            /// still delivered for up to the linger.
             pub fn close(mut self) -> $crate::socket::Result<()> {
                 self.core.finish()
             }

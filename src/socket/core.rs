@@ -270,6 +270,30 @@ impl Drop for Monitor {
     }
 }
 
+/// The transports of a socket's endpoints, computed once from its [`Endpoint`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Transports {
+    /// How many endpoints are `inproc://`.
+    inproc: usize,
+    /// How many are tcp or ipc.
+    network: usize,
+}
+
+impl Transports {
+    fn of(endpoints: &[Endpoint]) -> Transports {
+        let inproc = endpoints.iter().filter(|e| e.transport() == Transport::Inproc).count();
+        Transports { inproc, network: endpoints.len() - inproc }
+    }
+
+    fn any_inproc(self) -> bool {
+        self.inproc > 0
+    }
+
+    fn only_inproc(self) -> bool {
+        self.inproc > 0 && self.network == 0
+    }
+}
+
 /// A live libzmq socket with its monitor, options and reused buffers.
 pub(crate) struct Core {
     /// Sockets are `Send` but not `Sync` (a libzmq socket is used from one thread at a
@@ -280,7 +304,7 @@ pub(crate) struct Core {
     monitor: Monitor,
     pub(crate) options: SocketOptions,
     endpoints: Vec<String>,
-    inproc: bool,
+    transports: Transports,
     /// Whether every endpoint connects: an authentication failure is then this
     /// socket being refused (for a binding socket, it is a peer it refused).
     connects: bool,
@@ -337,7 +361,7 @@ impl Core {
             monitor,
             sends: kind.sends,
             framing: kind.framing,
-            inproc: parts.endpoints.iter().any(|e| e.transport() == Transport::Inproc),
+            transports: Transports::of(&parts.endpoints),
             connects,
             applied_send_timeout: millis(o.send_timeout),
             applied_receive_timeout: millis(o.receive_timeout),
@@ -380,7 +404,7 @@ impl Core {
     /// `ZMQ_EVENTS` processes them now. Inproc sockets only: over tcp and ipc a closed
     /// peer is noticed by the I/O thread.
     fn before_send(&mut self) {
-        if self.inproc {
+        if self.transports.any_inproc() {
             let _ = self.socket.get_events();
         }
     }
@@ -497,18 +521,23 @@ impl Core {
     }
 
     pub(crate) fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        if self.inproc {
+        if self.transports.only_inproc() {
             // libzmq reports no connection events for inproc: its connections are
             // established synchronously by bind/connect.
             return Ok(n.max(self.monitor.peers()));
         }
+        // A socket that mixes inproc with tcp or ipc waits for the tcp and ipc peers;
+        // its inproc connections report nothing, so only those it made itself (one per
+        // inproc endpoint it connects to) are counted, at once.
+        let inproc_peers = if self.connects { self.transports.inproc } else { 0 };
+        let peers = move |m: &Monitor| m.peers().saturating_add(inproc_peers);
         // A connecting socket refused by its peer's authentication stops waiting: that
         // is an answer, and waiting longer would only repeat it on every reconnect. (A
         // binding socket that refused a stranger goes on waiting for its peers.)
         let refused_before = if self.connects { self.monitor.auth_failures } else { u64::MAX };
-        let done = |m: &Monitor| m.peers() >= n || m.auth_failures > refused_before;
+        let done = |m: &Monitor| peers(m) >= n || m.auth_failures > refused_before;
         if self.monitor.wait_until(deadline(Instant::now(), timeout), done) {
-            if self.monitor.peers() < n {
+            if peers(&self.monitor) < n {
                 return Err(Error::AuthFailed { status: self.monitor.last_auth_status });
             }
             // libzmq attaches a new connection to the socket only when the socket next
@@ -516,7 +545,7 @@ impl Core {
             // then: reading ZMQ_EVENTS does that now, so a publisher waiting for them
             // does not wait for this socket's next receive.
             let _ = self.socket.get_events();
-            Ok(self.monitor.peers())
+            Ok(peers(&self.monitor))
         } else {
             Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
         }
@@ -563,13 +592,15 @@ impl Core {
         // publisher.
         let linger = if self.sends { clamp(self.options.linger).max(CLOSE_PROBE) } else { Duration::ZERO };
         let _ = self.socket.set_linger(millis(linger));
-        let inproc_only =
-            !self.endpoints.is_empty() && self.endpoints.iter().all(|e| e.starts_with("inproc://"));
-        if inproc_only {
+        let inproc = self.transports.any_inproc();
+        if inproc {
             // An inproc peer reads from the very queue this socket wrote to, so what was
             // sent is already delivered; and libzmq finishes destroying the socket only
             // when the peer next uses its own socket, which may be never. So do not wait
-            // for that: stop the monitor now, while the socket is alive.
+            // for that: stop the monitor now, while the socket is alive. A socket that
+            // also has tcp or ipc endpoints is one too: its end cannot be awaited, so its
+            // close cannot tell whether the linger dropped what was queued for those
+            // peers (libzmq goes on delivering it for up to the linger) and reports Ok.
             stop_monitor(&mut self.socket);
             self.monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
         }
@@ -578,7 +609,7 @@ impl Core {
         // SAFETY: `closed` guarantees this runs once, and `socket` is never used again.
         let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
         drop(socket);
-        if inproc_only {
+        if inproc {
             // The close is carried out by the context's reaper thread; once it has, the
             // inproc peers have been told that this socket's queues are gone, and their
             // next send fails instead of writing into a queue nobody reads.
