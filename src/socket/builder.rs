@@ -5,10 +5,32 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use super::core::Parts;
 use super::endpoint::{Endpoint, EndpointError, Role};
 use super::error::Result;
 use super::options::{socket_options_table, PerKind, SocketOptions};
+
+/// Everything a builder collected; consumed by the socket types' constructors.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Parts {
+    pub(crate) options: SocketOptions,
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) topics: Vec<Vec<u8>>,
+    pub(crate) default_topic: Option<String>,
+    pub(crate) context: Option<zmq::Context>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts")
+            .field("options", &self.options)
+            .field("endpoints", &self.endpoints)
+            .field("topics", &self.topics.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>())
+            .field("default_topic", &self.default_topic)
+            .field("context", &self.context.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
 
 mod sealed {
     pub trait Sealed {}

@@ -2,14 +2,15 @@
 //! with a reused buffer and frame, connection monitoring, and a close that flushes.
 
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::builder::Kind;
+use super::builder::{Kind, Parts};
 use super::endpoint::{connectable, Endpoint, Role, Transport};
 use super::error::{Error, Operation, Result};
-use super::options::{clamp, deadline, millis, SocketOptions};
+use super::ffi;
+use super::monitor::{reaper_barrier, Monitor, Watched};
+use super::options::{clamp, deadline, millis, set, SocketOptions};
 
 /// The ZeroMQ context shared by every socket that was not given one: one I/O thread for
 /// the process, and `inproc://` works between all its sockets.
@@ -22,29 +23,6 @@ use super::options::{clamp, deadline, millis, SocketOptions};
 pub fn global_context() -> zmq::Context {
     static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
     CONTEXT.get_or_init(zmq::Context::new).clone()
-}
-
-/// Everything a builder collected; consumed by the socket types' constructors.
-#[doc(hidden)]
-#[derive(Clone)]
-pub struct Parts {
-    pub(crate) options: SocketOptions,
-    pub(crate) endpoints: Vec<Endpoint>,
-    pub(crate) topics: Vec<Vec<u8>>,
-    pub(crate) default_topic: Option<String>,
-    pub(crate) context: Option<zmq::Context>,
-}
-
-impl std::fmt::Debug for Parts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parts")
-            .field("options", &self.options)
-            .field("endpoints", &self.endpoints)
-            .field("topics", &self.topics.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>())
-            .field("default_topic", &self.default_topic)
-            .field("context", &self.context.as_ref().map(|_| "custom"))
-            .finish()
-    }
 }
 
 /// A received frame larger than this is released as soon as it has been decoded: libzmq
@@ -61,214 +39,6 @@ const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 /// How much earlier than the linger libzmq's linger timer may fire, as seen on our clock.
 const LINGER_CLOCK_SLACK: Duration = Duration::from_millis(2);
-
-/// Monitor events we ask for: few, so the event queue stays small.
-const MONITOR_EVENTS: u32 = HANDSHAKE_FAILED
-    | zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-    | zmq_sys::ZMQ_EVENT_DISCONNECTED
-    | zmq_sys::ZMQ_EVENT_MONITOR_STOPPED;
-const HANDSHAKE_FAILED: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-    | zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-    | zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-
-/// Reads the socket monitor: how many connections completed their handshake, and when
-/// the socket is finally gone after a close.
-///
-/// libzmq's events do not say which connection a handshake event belongs to, but every
-/// connection that reaches the ZMTP handshake ends it with exactly one "succeeded" or
-/// "failed" event and, when it goes away, one "disconnected" event, right after a failed
-/// handshake. So a disconnect while a failure is pending is that connection's, and the
-/// live handshaken connections are `succeeded - other disconnects`.
-struct Monitor {
-    // ManuallyDrop: see `impl Drop for Monitor`.
-    reader: ManuallyDrop<zmq::Socket>,
-    handshakes: u64,
-    disconnects: u64,
-    /// Failed handshakes whose connection's disconnect event has not come yet.
-    failing: u64,
-    /// Handshakes refused by authentication (ZAP), and the last status code.
-    auth_failures: u64,
-    last_auth_status: u32,
-    stopped: bool,
-    event: zmq::Message,
-    /// Which socket this monitors, for the log event of a refusal (none for the
-    /// probes of `reaper_barrier`).
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-    watched: Option<Watched>,
-}
-
-/// The socket a monitor watches, as its refusal log events name it.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-struct Watched {
-    kind: &'static str,
-    /// Every endpoint connects: a refusal is this socket being refused by its server.
-    connects: bool,
-}
-
-impl Monitor {
-    fn start(ctx: &zmq::Context, socket: &zmq::Socket) -> Result<Monitor> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let endpoint = format!(
-            "inproc://experimance-monitor-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let setup = |e| Error::zmq(Operation::Setup, e);
-        // The reader first: a monitor that started without one would block the thread
-        // that stops it on its MONITOR_STOPPED event (see `impl Drop for Monitor`).
-        let reader = ctx.socket(zmq::PAIR).map_err(super::capacity::setup_error)?;
-        // An unbounded queue towards us: libzmq's I/O thread must never block on a
-        // monitor event nobody has read yet.
-        reader.set_rcvhwm(0).map_err(setup)?;
-        reader.set_linger(0).map_err(setup)?;
-        socket.monitor(&endpoint, MONITOR_EVENTS as i32).map_err(super::capacity::setup_error)?;
-        reader.connect(&endpoint).map_err(setup)?;
-        Ok(Monitor {
-            reader: ManuallyDrop::new(reader),
-            handshakes: 0,
-            disconnects: 0,
-            failing: 0,
-            auth_failures: 0,
-            last_auth_status: 0,
-            stopped: false,
-            event: zmq::Message::new(),
-            watched: None,
-        })
-    }
-
-    /// Connections that completed their handshake and are still up.
-    fn peers(&self) -> usize {
-        usize::try_from(self.handshakes.saturating_sub(self.disconnects)).unwrap_or(usize::MAX)
-    }
-
-    /// Reads one event if one arrives within `timeout` (zero: only what is queued).
-    fn read_one(&mut self, timeout: Duration) -> bool {
-        if self.reader.poll(zmq::POLLIN, i64::from(millis(timeout))).unwrap_or(0) <= 0 {
-            return false;
-        }
-        if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
-            return false;
-        }
-        // Frame 1: u16 event id, u32 value (the fd), native endian. Frame 2: endpoint.
-        let (id, value) = match &self.event[..] {
-            [a, b, c, d, e, f, ..] => (u16::from_ne_bytes([*a, *b]), u32::from_ne_bytes([*c, *d, *e, *f])),
-            [a, b, ..] => (u16::from_ne_bytes([*a, *b]), 0),
-            _ => (0, 0),
-        };
-        // Frame 2: the endpoint (the one bound, or the one connected to).
-        let mut endpoint = None;
-        while self.event.get_more() {
-            if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
-                break;
-            }
-            if endpoint.is_none() && u32::from(id) == zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
-                endpoint = Some(String::from_utf8_lossy(&self.event).into_owned());
-            }
-        }
-        match u32::from(id) {
-            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => self.handshakes += 1,
-            zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH => {
-                self.failing += 1;
-                self.auth_failures += 1;
-                // The value is the ZAP status code.
-                self.last_auth_status = value;
-                self.log_refusal(endpoint.as_deref().unwrap_or(""), value);
-            }
-            e if e & HANDSHAKE_FAILED != 0 => self.failing += 1,
-            // The disconnect of a failed handshake's connection, or of a peer.
-            zmq_sys::ZMQ_EVENT_DISCONNECTED if self.failing > 0 => self.failing -= 1,
-            zmq_sys::ZMQ_EVENT_DISCONNECTED => self.disconnects += 1,
-            zmq_sys::ZMQ_EVENT_MONITOR_STOPPED => self.stopped = true,
-            _ => {}
-        }
-        true
-    }
-
-    /// One `warn` event per refused handshake (feature `tracing`). libzmq's monitor
-    /// event does not say the peer's address; the endpoint is the one this socket bound
-    /// (a server) or connected to (a client, which is then its server's address).
-    #[cfg(feature = "tracing")]
-    fn log_refusal(&self, endpoint: &str, status: u32) {
-        let Some(w) = &self.watched else { return };
-        if w.connects {
-            tracing::warn!(
-                target: "experimance_common::auth",
-                socket = w.kind,
-                endpoint,
-                zap_status = status,
-                peer = endpoint,
-                "refused by the server's authentication"
-            );
-        } else {
-            tracing::warn!(
-                target: "experimance_common::auth",
-                socket = w.kind,
-                endpoint,
-                zap_status = status,
-                "refused a connecting peer: authentication failed"
-            );
-        }
-    }
-
-    #[cfg(not(feature = "tracing"))]
-    fn log_refusal(&self, _endpoint: &str, _status: u32) {}
-
-    fn drain(&mut self) {
-        while self.read_one(Duration::ZERO) {}
-    }
-
-    /// Waits until `done(self)` holds or `deadline` passes.
-    fn wait_until(&mut self, deadline: Instant, done: impl Fn(&Monitor) -> bool) -> bool {
-        self.drain();
-        while !done(self) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            // Poll at most 50 ms at a time so a deadline is never overshot by much.
-            self.read_one(left.min(Duration::from_millis(50)));
-        }
-        true
-    }
-}
-
-impl Drop for Monitor {
-    /// libzmq sends the last event (MONITOR_STOPPED) with a *blocking* send from the
-    /// thread that destroys the socket (the context's reaper). If the reader were closed
-    /// before that event arrives, that send would block forever, and with the reaper
-    /// every later close of the context (and its I/O thread, on its next event for such
-    /// a socket). So a reader whose socket is not gone yet (a close that gave up, a
-    /// failed build, an inproc peer that has not acknowledged) keeps reading on a
-    /// thread of its own until the event comes or the context ends.
-    fn drop(&mut self) {
-        // SAFETY: drop runs once, and `reader` is not used after this.
-        let reader = unsafe { ManuallyDrop::take(&mut self.reader) };
-        if self.stopped {
-            return;
-        }
-        let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(reader)));
-        let theirs = std::sync::Arc::clone(&slot);
-        let spawned = std::thread::Builder::new().name("experimance-monitor".into()).spawn(move || {
-            let Some(reader) = theirs.lock().ok().and_then(|mut r| r.take()) else { return };
-            let mut event = zmq::Message::new();
-            // Blocking reads; an error (ETERM: the context is ending) ends it too.
-            while reader.recv(&mut event, 0).is_ok() {
-                let stopped = matches!(&event[..], [a, b, ..]
-                    if u32::from(u16::from_ne_bytes([*a, *b])) == zmq_sys::ZMQ_EVENT_MONITOR_STOPPED);
-                while event.get_more() && reader.recv(&mut event, 0).is_ok() {}
-                if stopped {
-                    return;
-                }
-            }
-        });
-        if spawned.is_err() {
-            // No thread: leak the reader rather than wedge libzmq.
-            if let Some(reader) = slot.lock().ok().and_then(|mut r| r.take()) {
-                std::mem::forget(reader);
-            }
-        }
-    }
-}
 
 /// The transports of a socket's endpoints, computed once from its [`Endpoint`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,11 +94,6 @@ pub(crate) struct Core {
     pub(crate) async_fd: Option<tokio::io::unix::AsyncFd<super::asyncio::ZmqFd>>,
 }
 
-/// Maps a libzmq option result to [`Error::SetOption`] naming the option.
-pub(crate) fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
-    r.map(|_| ()).map_err(|source| Error::SetOption { option, source })
-}
-
 impl Core {
     pub(crate) fn open(kind: Kind, parts: &Parts) -> Result<Core> {
         let context = parts.context.clone().unwrap_or_else(global_context);
@@ -337,7 +102,7 @@ impl Core {
         o.apply(&mut socket, &kind)?;
         if kind.zmq == zmq::XPUB {
             // Pass every (un)subscription up, so subscribers can be counted.
-            set_raw_int(&mut socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
+            ffi::set_raw_int(&mut socket, "ZMQ_XPUB_VERBOSER", zmq_sys::ZMQ_XPUB_VERBOSER, 1)?;
         }
         for topic in &parts.topics {
             set("ZMQ_SUBSCRIBE", socket.set_subscribe(topic))?;
@@ -350,8 +115,7 @@ impl Core {
             Err(e) => {
                 // Stop the monitor while the socket is alive, so libzmq never has an
                 // event to send to a reader that is gone (see `impl Drop for Monitor`).
-                stop_monitor(&mut socket);
-                monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
+                monitor.stop(&mut socket);
                 return Err(e);
             }
         };
@@ -601,8 +365,7 @@ impl Core {
             // also has tcp or ipc endpoints is one too: its end cannot be awaited, so its
             // close cannot tell whether the linger dropped what was queued for those
             // peers (libzmq goes on delivering it for up to the linger) and reports Ok.
-            stop_monitor(&mut self.socket);
-            self.monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
+            self.monitor.stop(&mut self.socket);
         }
         // Before the close, so that libzmq's linger timer starts after it.
         let started = Instant::now();
@@ -632,16 +395,6 @@ impl Core {
 /// the time libzmq takes to destroy a socket whose queues are empty (well under a
 /// millisecond), so the two outcomes cannot be confused on a busy machine.
 pub(crate) const CLOSE_PROBE: Duration = Duration::from_millis(50);
-
-/// Returns once the context's reaper thread has carried out every close made on this
-/// thread before the call: the reaper handles closes in order, and a probe socket
-/// closed now is destroyed (and reports it on its monitor) only after them.
-fn reaper_barrier(ctx: &zmq::Context) {
-    let Ok(probe) = ctx.socket(zmq::PAIR) else { return };
-    let Ok(mut monitor) = Monitor::start(ctx, &probe) else { return };
-    drop(probe);
-    monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
-}
 
 impl Drop for Core {
     fn drop(&mut self) {
@@ -674,37 +427,4 @@ fn attach(socket: &zmq::Socket, endpoints: &[Endpoint]) -> Result<Vec<String>> {
         }
     }
     Ok(attached)
-}
-
-/// How long to wait for the MONITOR_STOPPED event that stopping a monitor sends at once.
-const STOP_WAIT: Duration = Duration::from_millis(200);
-
-/// Stops the socket's monitor (`zmq_socket_monitor(socket, NULL, 0)`): libzmq sends
-/// MONITOR_STOPPED to the reader, still alive, and closes its end.
-fn stop_monitor(socket: &mut zmq::Socket) {
-    // SAFETY: a live socket handle and a null endpoint, which the C API documents as
-    // "stop monitoring".
-    unsafe {
-        zmq_sys::zmq_socket_monitor(socket.as_mut_ptr(), std::ptr::null(), 0);
-    }
-}
-
-pub(crate) fn set_raw_int(socket: &mut zmq::Socket, option: &'static str, id: u32, value: i32) -> Result<()> {
-    // The `zmq` crate has no setter for these options; libzmq's C API does.
-    // SAFETY: a live socket handle, a pointer to a live i32 and its size.
-    let rc = unsafe {
-        zmq_sys::zmq_setsockopt(
-            socket.as_mut_ptr(),
-            id as i32,
-            (&value as *const i32).cast(),
-            std::mem::size_of::<i32>(),
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        // SAFETY: reading errno right after the failed call.
-        let errno = unsafe { zmq_sys::zmq_errno() };
-        Err(Error::SetOption { option, source: zmq::Error::from_raw(errno) })
-    }
 }

@@ -136,6 +136,8 @@ mod common;
 mod core;
 mod endpoint;
 mod error;
+mod ffi;
+mod monitor;
 mod options;
 mod publisher;
 mod pull;
@@ -148,9 +150,9 @@ pub use builder::{
 };
 pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
-pub(crate) use core::set as set_option;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
 pub use error::{Error, Operation, Result};
+pub(crate) use options::set as set_option;
 pub(crate) use options::socket_options_table;
 pub use options::{
     PerKind, SocketOptions, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES, MAX_WAIT,

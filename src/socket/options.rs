@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::builder::Kind;
-use super::core::{set, set_raw_int};
-use super::error::Result;
+use super::error::{Error, Result};
+use super::ffi::set_raw_int;
 use crate::{DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT};
 
 /// The socket options, one row each: the [`SocketOptions`] field (its documentation,
@@ -382,6 +382,11 @@ macro_rules! socket_options_struct {
 }
 socket_options_table!(socket_options_struct! {});
 
+/// Maps a libzmq option result to [`Error::SetOption`] naming the option.
+pub(crate) fn set<T>(option: &'static str, r: zmq::Result<T>) -> Result<()> {
+    r.map(|_| ()).map_err(|source| Error::SetOption { option, source })
+}
+
 /// A message count for a libzmq `int` option: above `i32::MAX` is `i32::MAX`.
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
@@ -497,22 +502,8 @@ mod tests {
     use crate::config::{self, PublisherConfig, PullConfig, PushConfig, SubscriberConfig};
     use crate::socket::{Publisher, PullSocket, PushSocket, Subscriber};
 
-    /// An `int` option the `zmq` crate has no getter for.
     fn get_raw_int(socket: &mut zmq::Socket, option: u32) -> i32 {
-        let mut value: i32 = -1;
-        let mut size = std::mem::size_of::<i32>();
-        // SAFETY: a live socket handle, a pointer to a live i32 and its size, which
-        // libzmq writes back.
-        let rc = unsafe {
-            zmq_sys::zmq_getsockopt(
-                socket.as_mut_ptr(),
-                option as i32,
-                (&mut value as *mut i32).cast(),
-                &mut size,
-            )
-        };
-        assert_eq!(rc, 0, "getsockopt {option}");
-        value
+        crate::socket::ffi::get_raw_int(socket, "getsockopt", option).unwrap()
     }
 
     /// What libzmq reports for the options `check` looks at.

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::builder::{exact_subscription, Kind, SocketBuilder, SocketKind};
-use super::core::{Core, Parts};
+use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind};
+use super::core::Core;
 use super::error::{Error, Operation, Result};
 use super::options::deadline;
 use crate::codec::Payload;

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, SocketBuilder, SocketKind};
-use super::core::{Core, Parts};
+use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
+use super::core::Core;
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
 use crate::AnyMessage;

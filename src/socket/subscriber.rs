@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use super::builder::{exact_subscription, Kind, SocketBuilder, SocketKind};
-use super::core::{set, Core, Parts};
+use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind};
+use super::core::Core;
 use super::error::{Error, Operation, Result};
+use super::options::set;
 use crate::codec::Payload;
 use crate::{AnyMessage, Topic};
 
