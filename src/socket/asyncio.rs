@@ -18,6 +18,15 @@ use super::core::Core;
 use super::error::{Error, Operation, Result};
 use super::options::{clamp, deadline};
 
+/// A socket's registration with the tokio reactor, made on its first async call and
+/// moved to the runtime of the call. The socket types hold it beside their [`Core`],
+/// declared before it, and clear it before closing, so the fd is deregistered while the
+/// libzmq socket (which owns the fd) is alive.
+#[derive(Default)]
+pub(crate) struct Registration {
+    afd: Option<AsyncFd<ZmqFd>>,
+}
+
 /// libzmq's `ZMQ_FD`, owned by the socket (so it is never closed here), with the runtime
 /// whose reactor it is registered with.
 pub(crate) struct ZmqFd {
@@ -31,8 +40,13 @@ impl AsRawFd for ZmqFd {
     }
 }
 
-impl Core {
-    fn registered(&mut self, op: Operation) -> Result<&AsyncFd<ZmqFd>> {
+impl Registration {
+    /// Deregisters the fd (before the socket closes).
+    pub(crate) fn clear(&mut self) {
+        self.afd = None;
+    }
+
+    fn registered(&mut self, core: &Core, op: Operation) -> Result<&AsyncFd<ZmqFd>> {
         let Ok(current) = tokio::runtime::Handle::try_current() else {
             let source = std::io::Error::other("the async API must be called inside a tokio runtime");
             return Err(Error::Runtime { op, source });
@@ -40,35 +54,40 @@ impl Core {
         let runtime = current.id();
         // A socket awaited before in another runtime (one since dropped, or one not
         // running now) moves to this one: that reactor would never wake us.
-        if self.async_fd.as_ref().is_some_and(|afd| afd.get_ref().runtime != runtime) {
-            self.async_fd = None;
+        if self.afd.as_ref().is_some_and(|afd| afd.get_ref().runtime != runtime) {
+            self.afd = None;
         }
-        if self.async_fd.is_none() {
-            let fd = self.socket().get_fd().map_err(|e| Error::zmq(op, e))?;
+        if self.afd.is_none() {
+            let fd = core.socket().get_fd().map_err(|e| Error::zmq(op, e))?;
             // SAFETY: ZMQ_FD stays open and unchanged while the libzmq socket lives, and
-            // `Core::finish` drops this registration before it closes the socket.
+            // the socket types clear this registration before they close the socket
+            // (and drop it first, as it is declared before their `Core`).
             let afd = unsafe { AsyncFd::register_with_interest(ZmqFd { fd, runtime }, Interest::READABLE) }
                 .map_err(|e| Error::Runtime { op, source: e.into_parts().1 })?;
-            self.async_fd = Some(afd);
+            self.afd = Some(afd);
         }
-        match &self.async_fd {
+        match &self.afd {
             Some(afd) => Ok(afd),
             None => Err(Error::Runtime { op, source: std::io::Error::other("socket not registered") }),
         }
     }
 
     /// Waits until `ZMQ_EVENTS` has `want`, or `deadline` passes.
-    async fn ready(&mut self, op: Operation, want: zmq::PollEvents, deadline: Instant) -> Result<bool> {
-        self.registered(op)?;
-        let Core { async_fd, .. } = &*self;
-        let Some(afd) = async_fd.as_ref() else { return Ok(false) };
+    async fn ready(
+        &mut self,
+        core: &mut Core,
+        op: Operation,
+        want: zmq::PollEvents,
+        deadline: Instant,
+    ) -> Result<bool> {
+        let afd = self.registered(core, op)?;
         loop {
             let mut guard = match tokio::time::timeout_at(deadline, afd.readable()).await {
                 Ok(Ok(guard)) => guard,
                 Ok(Err(source)) => return Err(Error::Runtime { op, source }),
                 Err(_elapsed) => return Ok(false),
             };
-            let events = self.socket().get_events().map_err(|e| Error::zmq(op, e))?;
+            let events = core.socket().get_events().map_err(|e| Error::zmq(op, e))?;
             if events.intersects(want) {
                 return Ok(true);
             }
@@ -80,14 +99,12 @@ impl Core {
     /// read, wrote, came or went) or until `until`, whichever is first. Used when
     /// `ZMQ_EVENTS` said "ready" but the operation still could not proceed, so that
     /// waiting on readiness again would return at once.
-    async fn next_command(&mut self, op: Operation, until: Instant) -> Result<()> {
-        self.registered(op)?;
-        let Core { async_fd, .. } = &*self;
-        let Some(afd) = async_fd.as_ref() else { return Ok(()) };
+    async fn next_command(&mut self, core: &mut Core, op: Operation, until: Instant) -> Result<()> {
+        let afd = self.registered(core, op)?;
         if let Ok(Ok(mut guard)) = tokio::time::timeout_at(until, afd.readable()).await {
             // Forget the readiness already seen; only a new edge (or the timer) ends
             // the wait below.
-            let _ = self.socket().get_events();
+            let _ = core.socket().get_events();
             guard.clear_ready();
             let _ = tokio::time::timeout_at(until, afd.readable()).await;
         }
@@ -106,6 +123,7 @@ impl Core {
     /// `tokio::time::timeout` or `select!` can always cancel it.
     async fn retry<T>(
         &mut self,
+        core: &mut Core,
         op: Operation,
         want: zmq::PollEvents,
         timeout: Duration,
@@ -120,7 +138,7 @@ impl Core {
         let mut deadline = None;
         let mut pause = None;
         loop {
-            match attempt(self) {
+            match attempt(core) {
                 Ok(v) => return Ok(v),
                 Err(zmq::Error::EAGAIN) => {}
                 Err(e) => return Err(Error::zmq(op, e)),
@@ -133,50 +151,66 @@ impl Core {
             match pause {
                 // The first wait, or the last one ended with the operation possible.
                 None => {
-                    if !self.ready(op, want, deadline).await? {
+                    if !self.ready(core, op, want, deadline).await? {
                         return Err(Error::Timeout { op, after: t });
                     }
                     pause = Some(FIRST_PAUSE);
                 }
                 // Readiness was reported and the operation still would block.
                 Some(p) => {
-                    self.next_command(op, (now + p).min(deadline)).await?;
+                    self.next_command(core, op, (now + p).min(deadline)).await?;
                     pause = Some((p * 2).min(LONGEST_PAUSE));
                 }
             }
         }
     }
 
-    /// Receives one frame into `self.frame` without blocking the executor, within
+    /// Receives one frame into the core's frame without blocking the executor, within
     /// `timeout` (the socket's receive timeout when `None`).
     ///
     /// Cancel safe: the frame is taken from libzmq only in a synchronous step right
     /// before returning, so a dropped future has taken nothing.
-    pub(crate) async fn recv_frame_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
-        let t = timeout.unwrap_or(self.options.receive_timeout);
-        self.retry(op, zmq::POLLIN, t, Core::recv_nowait).await?;
-        self.check_single_part()
+    pub(crate) async fn recv_frame(
+        &mut self,
+        core: &mut Core,
+        op: Operation,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let t = timeout.unwrap_or(core.options().receive_timeout);
+        self.retry(core, op, zmq::POLLIN, t, Core::recv_nowait).await?;
+        core.check_single_part()
     }
 
-    /// Sends `self.buf` as one frame without blocking the executor, within `timeout`.
+    /// Sends the core's buffer as one frame without blocking the executor, within
+    /// `timeout`.
     ///
     /// Cancel safe: the frame is handed to libzmq in one synchronous step; a dropped
     /// future has sent nothing.
-    pub(crate) async fn send_buf_async(&mut self, op: Operation, timeout: Option<Duration>) -> Result<()> {
-        let t = timeout.unwrap_or(self.options.send_timeout);
-        let sent = self.retry(op, zmq::POLLOUT, t, Core::send_nowait).await;
-        self.release_large_buffers();
+    pub(crate) async fn send_buf(
+        &mut self,
+        core: &mut Core,
+        op: Operation,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let t = timeout.unwrap_or(core.options().send_timeout);
+        let sent = self.retry(core, op, zmq::POLLOUT, t, Core::send_nowait).await;
+        core.release_large_buffers();
         sent
     }
 
     /// Waits, without blocking the executor, until `n` peers completed their handshake.
     /// libzmq reports connections on a monitor socket that is read every few
     /// milliseconds here: a one-off readiness wait, not a per-message cost.
-    pub(crate) async fn wait_for_peers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
+    pub(crate) async fn wait_for_peers(
+        &mut self,
+        core: &mut Core,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<usize> {
         const POLL: Duration = Duration::from_millis(5);
         let deadline = deadline(Instant::now(), timeout);
         loop {
-            match self.wait_for_peers(n, Duration::ZERO) {
+            match core.wait_for_peers(n, Duration::ZERO) {
                 Err(Error::Timeout { .. }) => {}
                 done => return done,
             }

@@ -71,6 +71,8 @@ macro_rules! common_socket_methods {
             /// socket), so it returns `Ok` at once; what it queued for tcp or ipc peers is
             /// still delivered for up to the linger.
             pub fn close(mut self) -> $crate::socket::Result<()> {
+                #[cfg(feature = "tokio")]
+                self.reactor.clear();
                 self.core.finish()
             }
         }
@@ -88,7 +90,7 @@ macro_rules! common_socket_methods {
                 &mut self,
                 timeout: ::std::time::Duration,
             ) -> $crate::socket::Result<()> {
-                self.core.wait_for_peers_async(1, timeout).await.map(drop)
+                self.reactor.wait_for_peers(&mut self.core, 1, timeout).await.map(drop)
             }
 
             /// Waits, without blocking the executor, until at least `n` peers are
@@ -102,7 +104,7 @@ macro_rules! common_socket_methods {
                 n: usize,
                 timeout: ::std::time::Duration,
             ) -> $crate::socket::Result<usize> {
-                self.core.wait_for_peers_async(n, timeout).await
+                self.reactor.wait_for_peers(&mut self.core, n, timeout).await
             }
         }
 

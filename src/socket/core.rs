@@ -72,7 +72,7 @@ pub(crate) struct Core {
     // ManuallyDrop: `finish` closes it first, then waits on the monitor.
     socket: ManuallyDrop<zmq::Socket>,
     monitor: Monitor,
-    pub(crate) options: SocketOptions,
+    options: SocketOptions,
     endpoints: Vec<String>,
     transports: Transports,
     /// Whether every endpoint connects: an authentication failure is then this
@@ -82,16 +82,14 @@ pub(crate) struct Core {
     sends: bool,
     framing: crate::Framing,
     /// The frame receives go into (libzmq reuses it).
-    pub(crate) frame: zmq::Message,
+    frame: zmq::Message,
     /// The buffer sends are encoded into.
-    pub(crate) buf: Vec<u8>,
+    buf: Vec<u8>,
     applied_send_timeout: i32,
     applied_receive_timeout: i32,
     closed: bool,
     // Keeps a caller-provided context alive as long as the socket.
     context: zmq::Context,
-    #[cfg(feature = "tokio")]
-    pub(crate) async_fd: Option<tokio::io::unix::AsyncFd<super::asyncio::ZmqFd>>,
 }
 
 impl Core {
@@ -135,13 +133,27 @@ impl Core {
             buf: Vec::with_capacity(256),
             closed: false,
             context,
-            #[cfg(feature = "tokio")]
-            async_fd: None,
         })
     }
 
     pub(crate) fn socket(&self) -> &zmq::Socket {
         &self.socket
+    }
+
+    /// The options it was built with.
+    #[cfg(any(feature = "tokio", test))]
+    pub(crate) fn options(&self) -> &SocketOptions {
+        &self.options
+    }
+
+    /// The last frame received.
+    pub(crate) fn frame(&self) -> &zmq::Message {
+        &self.frame
+    }
+
+    /// The buffer the next send is encoded into.
+    pub(crate) fn buf_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
     }
 
     #[cfg(test)]
@@ -349,8 +361,6 @@ impl Core {
             return Ok(());
         }
         self.closed = true;
-        #[cfg(feature = "tokio")]
-        drop(self.async_fd.take());
         // A receiving socket has only its own subscriptions queued outwards: nothing a
         // peer is waiting for, so it closes at once instead of lingering for an absent
         // publisher.

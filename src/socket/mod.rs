@@ -129,7 +129,7 @@
 //! ```
 
 #[cfg(feature = "tokio")]
-pub(crate) mod asyncio;
+mod asyncio;
 mod builder;
 mod capacity;
 mod common;

@@ -632,7 +632,7 @@ mod tests {
         // tests/sockets.rs shows a lossless publisher blocking instead of dropping).
         let publisher =
             Publisher::builder().bind("inproc://options-lossless").unwrap().lossless(true).build();
-        assert!(publisher.unwrap().core.options.lossless);
+        assert!(publisher.unwrap().core.options().lossless);
     }
 
     #[test]
@@ -655,7 +655,7 @@ mod tests {
         let publisher: PublisherConfig =
             config::from_str("bind = \"inproc://options-toml-lossless\"\nlossless = true\n", "pub.toml")
                 .unwrap();
-        assert!(publisher.build().unwrap().core.options.lossless);
+        assert!(publisher.build().unwrap().core.options().lossless);
         // `lossless` is a publisher's key only.
         let err =
             config::from_str::<PushConfig>("bind = \"tcp://127.0.0.1:*\"\nlossless = true\n", "push.toml")

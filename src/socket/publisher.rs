@@ -39,6 +39,9 @@ use crate::codec::Payload;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Publisher {
+    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
+    #[cfg(feature = "tokio")]
+    reactor: super::asyncio::Registration,
     pub(crate) core: Core,
     topic: String,
     /// Live subscriptions as the XPUB socket reported them, with their counts.
@@ -54,6 +57,8 @@ impl SocketKind for Publisher {
     fn from_parts(parts: Parts) -> Result<Self> {
         let core = Core::open(Self::KIND, &parts)?;
         Ok(Publisher {
+            #[cfg(feature = "tokio")]
+            reactor: Default::default(),
             core,
             topic: parts.default_topic.unwrap_or_default(),
             subscriptions: Vec::new(),
@@ -74,7 +79,7 @@ impl Publisher {
     /// [`Error::Encode`] when the message cannot be encoded (nothing is sent);
     /// [`Error::Timeout`] when lossless publishing waited the whole send timeout.
     pub fn publish<P: Payload>(&mut self, msg: &P) -> Result<()> {
-        msg.encode_pub(&self.topic, &mut self.core.buf)?;
+        msg.encode_pub(&self.topic, self.core.buf_mut())?;
         self.send()
     }
 
@@ -83,7 +88,7 @@ impl Publisher {
     /// # Errors
     /// As [`publish`](Self::publish); also [`Error::Encode`] for a topic with a space.
     pub fn publish_to<P: Payload>(&mut self, topic: &str, msg: &P) -> Result<()> {
-        msg.encode_pub(topic, &mut self.core.buf)?;
+        msg.encode_pub(topic, self.core.buf_mut())?;
         self.send()
     }
 
@@ -92,8 +97,8 @@ impl Publisher {
     /// # Errors
     /// As [`publish`](Self::publish).
     pub fn publish_raw(&mut self, frame: &[u8]) -> Result<()> {
-        self.core.buf.clear();
-        self.core.buf.extend_from_slice(frame);
+        self.core.buf_mut().clear();
+        self.core.buf_mut().extend_from_slice(frame);
         self.send()
     }
 
@@ -126,7 +131,7 @@ impl Publisher {
 
     /// Records the (un)subscription message in `self.core.frame`.
     fn note_subscription(&mut self) {
-        match self.core.frame.split_first() {
+        match self.core.frame().split_first() {
             Some((1, topic)) => match self.subscriptions.iter_mut().find(|(t, _)| t == topic) {
                 Some((_, n)) => *n += 1,
                 None => self.subscriptions.push((topic.to_vec(), 1)),
@@ -210,7 +215,7 @@ impl Publisher {
     /// # Errors
     /// As [`publish`](Self::publish).
     pub async fn publish_async<P: Payload>(&mut self, msg: &P) -> Result<()> {
-        msg.encode_pub(&self.topic, &mut self.core.buf)?;
+        msg.encode_pub(&self.topic, self.core.buf_mut())?;
         self.send_async().await
     }
 
@@ -219,7 +224,7 @@ impl Publisher {
     /// # Errors
     /// As [`publish_to`](Self::publish_to).
     pub async fn publish_to_async<P: Payload>(&mut self, topic: &str, msg: &P) -> Result<()> {
-        msg.encode_pub(topic, &mut self.core.buf)?;
+        msg.encode_pub(topic, self.core.buf_mut())?;
         self.send_async().await
     }
 
@@ -228,7 +233,7 @@ impl Publisher {
         if self.since_drain >= DRAIN_EVERY {
             self.read_subscriptions(Duration::ZERO)?;
         }
-        self.core.send_buf_async(Operation::Publish, None).await
+        self.reactor.send_buf(&mut self.core, Operation::Publish, None).await
     }
 
     /// Waits, without blocking the executor, until at least `n` subscriptions match the
@@ -251,7 +256,7 @@ impl Publisher {
             }
             // A subscription message is a receivable frame on the XPUB socket: await one.
             // It stays queued (cancel safe) and is read by `read_subscriptions` above.
-            match self.core.recv_frame_async(Operation::WaitSubscribers, Some(left)).await {
+            match self.reactor.recv_frame(&mut self.core, Operation::WaitSubscribers, Some(left)).await {
                 Ok(()) => self.note_subscription(),
                 Err(Error::Timeout { .. }) => {}
                 Err(e) => return Err(e),

@@ -31,13 +31,20 @@ use crate::AnyMessage;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PullSocket {
+    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
+    #[cfg(feature = "tokio")]
+    reactor: super::asyncio::Registration,
     pub(crate) core: Core,
 }
 
 impl SocketKind for PullSocket {
     const KIND: Kind = Kind::PULL;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PullSocket { core: Core::open(Self::KIND, &parts)? })
+        Ok(PullSocket {
+            #[cfg(feature = "tokio")]
+            reactor: Default::default(),
+            core: Core::open(Self::KIND, &parts)?,
+        })
     }
 }
 
@@ -87,7 +94,7 @@ impl PullSocket {
     }
 
     fn decode<P: Payload>(&mut self) -> Result<P> {
-        let decoded = P::decode_push(&self.core.frame);
+        let decoded = P::decode_push(self.core.frame());
         self.core.release_large_buffers();
         Ok(decoded?)
     }
@@ -98,7 +105,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn pull_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, None)?;
-        Ok(&self.core.frame)
+        Ok(self.core.frame())
     }
 }
 
@@ -113,7 +120,7 @@ impl PullSocket {
     /// # Errors
     /// As [`pull`](Self::pull).
     pub async fn pull_async<P: Payload>(&mut self) -> Result<P> {
-        self.core.recv_frame_async(Operation::Pull, None).await?;
+        self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
         self.decode()
     }
 
@@ -123,7 +130,7 @@ impl PullSocket {
     /// # Errors
     /// As [`pull`](Self::pull).
     pub async fn pull_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
-        self.core.recv_frame_async(Operation::Pull, Some(timeout)).await?;
+        self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
         self.decode()
     }
 
@@ -140,8 +147,8 @@ impl PullSocket {
     /// # Errors
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
-        self.core.recv_frame_async(Operation::Pull, None).await?;
-        Ok(&self.core.frame)
+        self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
+        Ok(self.core.frame())
     }
 }
 

@@ -35,13 +35,20 @@ use crate::codec::Payload;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PushSocket {
+    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
+    #[cfg(feature = "tokio")]
+    reactor: super::asyncio::Registration,
     pub(crate) core: Core,
 }
 
 impl SocketKind for PushSocket {
     const KIND: Kind = Kind::PUSH;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PushSocket { core: Core::open(Self::KIND, &parts)? })
+        Ok(PushSocket {
+            #[cfg(feature = "tokio")]
+            reactor: Default::default(),
+            core: Core::open(Self::KIND, &parts)?,
+        })
     }
 }
 
@@ -57,7 +64,7 @@ impl PushSocket {
     /// [`Error::Timeout`] when no peer could take it in time; [`Error::Encode`] when it
     /// cannot be encoded (nothing is sent).
     pub fn push<P: Payload>(&mut self, msg: &P) -> Result<()> {
-        msg.encode_push(&mut self.core.buf)?;
+        msg.encode_push(self.core.buf_mut())?;
         self.core.send_buf(Operation::Push, None)
     }
 
@@ -66,7 +73,7 @@ impl PushSocket {
     /// # Errors
     /// As [`push`](Self::push).
     pub fn push_timeout<P: Payload>(&mut self, msg: &P, timeout: Duration) -> Result<()> {
-        msg.encode_push(&mut self.core.buf)?;
+        msg.encode_push(self.core.buf_mut())?;
         self.core.send_buf(Operation::Push, Some(timeout))
     }
 
@@ -75,7 +82,7 @@ impl PushSocket {
     /// # Errors
     /// [`Error::Encode`] when it cannot be encoded.
     pub fn try_push<P: Payload>(&mut self, msg: &P) -> Result<bool> {
-        msg.encode_push(&mut self.core.buf)?;
+        msg.encode_push(self.core.buf_mut())?;
         match self.core.send_buf(Operation::Push, Some(Duration::ZERO)) {
             Ok(()) => Ok(true),
             Err(Error::Timeout { .. }) => Ok(false),
@@ -88,8 +95,8 @@ impl PushSocket {
     /// # Errors
     /// As [`push`](Self::push).
     pub fn push_raw(&mut self, frame: &[u8]) -> Result<()> {
-        self.core.buf.clear();
-        self.core.buf.extend_from_slice(frame);
+        self.core.buf_mut().clear();
+        self.core.buf_mut().extend_from_slice(frame);
         self.core.send_buf(Operation::Push, None)
     }
 }
@@ -105,8 +112,8 @@ impl PushSocket {
     /// # Errors
     /// As [`push`](Self::push).
     pub async fn push_async<P: Payload>(&mut self, msg: &P) -> Result<()> {
-        msg.encode_push(&mut self.core.buf)?;
-        self.core.send_buf_async(Operation::Push, None).await
+        msg.encode_push(self.core.buf_mut())?;
+        self.reactor.send_buf(&mut self.core, Operation::Push, None).await
     }
 
     /// Pushes `msg` within `timeout`, without blocking the executor. Cancel safe.
@@ -114,8 +121,8 @@ impl PushSocket {
     /// # Errors
     /// As [`push`](Self::push).
     pub async fn push_timeout_async<P: Payload>(&mut self, msg: &P, timeout: Duration) -> Result<()> {
-        msg.encode_push(&mut self.core.buf)?;
-        self.core.send_buf_async(Operation::Push, Some(timeout)).await
+        msg.encode_push(self.core.buf_mut())?;
+        self.reactor.send_buf(&mut self.core, Operation::Push, Some(timeout)).await
     }
 
     /// Pushes a frame exactly as given, without blocking the executor. Cancel safe.
@@ -123,9 +130,9 @@ impl PushSocket {
     /// # Errors
     /// As [`push`](Self::push).
     pub async fn push_raw_async(&mut self, frame: &[u8]) -> Result<()> {
-        self.core.buf.clear();
-        self.core.buf.extend_from_slice(frame);
-        self.core.send_buf_async(Operation::Push, None).await
+        self.core.buf_mut().clear();
+        self.core.buf_mut().extend_from_slice(frame);
+        self.reactor.send_buf(&mut self.core, Operation::Push, None).await
     }
 }
 

@@ -39,13 +39,20 @@ use crate::{AnyMessage, Topic};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Subscriber {
+    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
+    #[cfg(feature = "tokio")]
+    reactor: super::asyncio::Registration,
     pub(crate) core: Core,
 }
 
 impl SocketKind for Subscriber {
     const KIND: Kind = Kind::SUBSCRIBER;
     fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(Subscriber { core: Core::open(Self::KIND, &parts)? })
+        Ok(Subscriber {
+            #[cfg(feature = "tokio")]
+            reactor: Default::default(),
+            core: Core::open(Self::KIND, &parts)?,
+        })
     }
 }
 
@@ -101,7 +108,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn receive_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, None)?;
-        Ok(&self.core.frame)
+        Ok(self.core.frame())
     }
 
     /// Receives the next frame as it came, waiting at most `timeout`.
@@ -110,11 +117,11 @@ impl Subscriber {
     /// [`Error::Timeout`] after `timeout`.
     pub fn receive_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
-        Ok(&self.core.frame)
+        Ok(self.core.frame())
     }
 
     pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
-        let decoded = P::decode_pub(&self.core.frame).map(|(topic, msg)| (Topic::from(topic), msg));
+        let decoded = P::decode_pub(self.core.frame()).map(|(topic, msg)| (Topic::from(topic), msg));
         self.core.release_large_buffers();
         Ok(decoded?)
     }
@@ -166,7 +173,7 @@ impl Subscriber {
     /// # Errors
     /// As [`receive`](Self::receive).
     pub async fn receive_async<P: Payload>(&mut self) -> Result<(Topic, P)> {
-        self.core.recv_frame_async(Operation::Receive, None).await?;
+        self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
         self.decode()
     }
 
@@ -176,7 +183,7 @@ impl Subscriber {
     /// # Errors
     /// As [`receive`](Self::receive).
     pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
-        self.core.recv_frame_async(Operation::Receive, Some(timeout)).await?;
+        self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
         self.decode()
     }
 
@@ -193,8 +200,8 @@ impl Subscriber {
     /// # Errors
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
-        self.core.recv_frame_async(Operation::Receive, None).await?;
-        Ok(&self.core.frame)
+        self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
+        Ok(self.core.frame())
     }
 }
 
