@@ -1,5 +1,8 @@
 //! What the four socket types share: setup from a builder, bounded send and receive
-//! with a reused buffer and frame, connection monitoring, and a close that flushes.
+//! with a reused buffer and frame, connection waits, and a close that flushes. (About
+//! 440 lines: the close protocol and its reasons are most of it; the monitor is in
+//! `monitor.rs`, raw libzmq calls in `ffi.rs`, options in `options/`, the tokio side in
+//! `asyncio.rs`.)
 
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
