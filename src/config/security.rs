@@ -150,6 +150,28 @@ enum Plan {
 }
 
 impl SecurityConfig {
+    /// The first CURVE-only key that is set.
+    fn curve_key_set(&self) -> Option<&'static str> {
+        [
+            (self.secret_key.is_some(), "secret_key"),
+            (self.server_key.is_some(), "server_key"),
+            (self.allow_keys_dir.is_some(), "allow_keys_dir"),
+        ]
+        .into_iter()
+        .find_map(|(set, key)| set.then_some(key))
+    }
+
+    /// The first PLAIN-only key that is set.
+    fn plain_key_set(&self) -> Option<&'static str> {
+        [
+            (self.user.is_some(), "user"),
+            (self.password.is_some(), "password"),
+            (!self.users.is_empty(), "users"),
+        ]
+        .into_iter()
+        .find_map(|(set, key)| set.then_some(key))
+    }
+
     /// Checks the rules and reads every key file and the allowlist directory.
     fn plan(&self) -> Result<(Plan, Option<AuthPolicy>), SecurityError> {
         let rule = |key, why| SecurityError::Rule { key, why };
@@ -162,17 +184,11 @@ impl SecurityConfig {
         };
         let client = match self.mechanism {
             Mechanism::None => {
-                for (set, key) in [
-                    (self.secret_key.is_some(), "secret_key"),
-                    (self.server_key.is_some(), "server_key"),
-                    (self.allow_keys_dir.is_some(), "allow_keys_dir"),
-                ] {
-                    if set {
-                        return Err(rule(key, "needs mechanism = \"curve\""));
-                    }
+                if let Some(key) = self.curve_key_set() {
+                    return Err(rule(key, "needs mechanism = \"curve\""));
                 }
-                if self.user.is_some() || self.password.is_some() || !self.users.is_empty() {
-                    return Err(rule("user", "needs mechanism = \"plain\""));
+                if let Some(key) = self.plain_key_set() {
+                    return Err(rule(key, "needs mechanism = \"plain\""));
                 }
                 false
             }
@@ -183,20 +199,14 @@ impl SecurityConfig {
                         "is missing: a CURVE socket needs its secret certificate file",
                     ));
                 }
-                if self.user.is_some() || self.password.is_some() || !self.users.is_empty() {
-                    return Err(rule("user", "needs mechanism = \"plain\""));
+                if let Some(key) = self.plain_key_set() {
+                    return Err(rule(key, "needs mechanism = \"plain\""));
                 }
                 self.server_key.is_some()
             }
             Mechanism::Plain => {
-                for (set, key) in [
-                    (self.secret_key.is_some(), "secret_key"),
-                    (self.server_key.is_some(), "server_key"),
-                    (self.allow_keys_dir.is_some(), "allow_keys_dir"),
-                ] {
-                    if set {
-                        return Err(rule(key, "needs mechanism = \"curve\""));
-                    }
+                if let Some(key) = self.curve_key_set() {
+                    return Err(rule(key, "needs mechanism = \"curve\""));
                 }
                 match (&self.user, &self.password) {
                     (Some(_), Some(_)) => true,
