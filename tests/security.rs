@@ -198,9 +198,9 @@ mod logged {
 
     use experimance_common::security::CurveKeyPair;
     use experimance_common::socket::{Error, PushSocket};
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Level, Metadata, Subscriber};
+    use tracing_core::field::{Field, Visit};
+    use tracing_core::span::{Attributes, Id, Record};
+    use tracing_core::{Dispatch, Event, Level, Metadata, Subscriber};
 
     use super::{curve_server, READY};
 
@@ -257,7 +257,7 @@ mod logged {
         const STRANGERS: u64 = 3;
         let capture = Capture::default();
         let events = capture.0.clone();
-        tracing::subscriber::with_default(capture, || {
+        tracing_core::dispatcher::with_default(&Dispatch::new(capture), || {
             let server_keys = CurveKeyPair::generate().unwrap();
             let friend = CurveKeyPair::generate().unwrap();
             let mut pull = curve_server(&server_keys, &friend);

@@ -139,21 +139,20 @@ impl Monitor {
     fn log_refusal(&self, endpoint: &str, status: u32) {
         let Some(w) = &self.watched else { return };
         if w.connects {
-            tracing::warn!(
-                target: "experimance_common::auth",
-                socket = w.kind,
+            refusal_event::emit(
+                "refused by the server's authentication",
+                w.kind,
                 endpoint,
-                zap_status = status,
-                peer = endpoint,
-                "refused by the server's authentication"
+                status,
+                Some(endpoint),
             );
         } else {
-            tracing::warn!(
-                target: "experimance_common::auth",
-                socket = w.kind,
+            refusal_event::emit(
+                "refused a connecting peer: authentication failed",
+                w.kind,
                 endpoint,
-                zap_status = status,
-                "refused a connecting peer: authentication failed"
+                status,
+                None,
             );
         }
     }
@@ -238,4 +237,57 @@ pub(super) fn reaper_barrier(ctx: &zmq::Context) {
     let Ok(mut monitor) = Monitor::start(ctx, &probe) else { return };
     drop(probe);
     monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
+}
+
+/// The `warn` event of a refused handshake, emitted through `tracing-core` (the core
+/// of `tracing`: every `tracing` subscriber receives it) with a static callsite, as
+/// `tracing::warn!` would expand to. Not `tracing` itself: see Cargo.toml.
+#[cfg(feature = "tracing")]
+mod refusal_event {
+    use tracing_core::callsite::DefaultCallsite;
+    use tracing_core::field::{Field, FieldSet, Value};
+    use tracing_core::metadata::Kind;
+    use tracing_core::{Event, Level, Metadata};
+
+    /// The event's target, to filter on.
+    const TARGET: &str = "experimance_common::auth";
+
+    static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
+    static META: Metadata<'static> = Metadata::new(
+        "authentication refused",
+        TARGET,
+        Level::WARN,
+        Some(file!()),
+        Some(line!()),
+        Some(module_path!()),
+        FieldSet::new(
+            &["message", "socket", "endpoint", "zap_status", "peer"],
+            tracing_core::identify_callsite!(&CALLSITE),
+        ),
+        Kind::EVENT,
+    );
+
+    /// Emits the event to the current subscriber, if it wants it: with none, this is
+    /// one load of the callsite's cached interest.
+    pub(super) fn emit(message: &str, socket: &str, endpoint: &str, status: u32, peer: Option<&str>) {
+        if CALLSITE.interest().is_never() || !tracing_core::dispatcher::get_default(|d| d.enabled(&META)) {
+            return;
+        }
+        let fields = META.fields();
+        let field = |name: &str| fields.field(name);
+        let (Some(m), Some(s), Some(e), Some(z), Some(p)) =
+            (field("message"), field("socket"), field("endpoint"), field("zap_status"), field("peer"))
+        else {
+            return;
+        };
+        let message = format_args!("{message}");
+        let values: [(&Field, Option<&dyn Value>); 5] = [
+            (&m, Some(&message)),
+            (&s, Some(&socket)),
+            (&e, Some(&endpoint)),
+            (&z, Some(&status)),
+            (&p, peer.as_ref().map(|p| p as &dyn Value)),
+        ];
+        Event::dispatch(&META, &fields.value_set(&values));
+    }
 }
