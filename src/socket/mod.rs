@@ -140,6 +140,8 @@ mod options;
 mod publisher;
 mod pull;
 mod push;
+#[cfg(feature = "tokio")]
+mod stream;
 mod subscriber;
 
 pub use builder::{
@@ -157,4 +159,6 @@ pub use options::{
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;
+#[cfg(feature = "tokio")]
+pub use stream::Messages;
 pub use subscriber::Subscriber;

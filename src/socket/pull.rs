@@ -5,6 +5,8 @@ use std::time::Duration;
 use super::builder::{SocketBuilder, SocketKind};
 use super::core::{Core, Parts};
 use super::error::{Error, Operation, Result};
+#[cfg(feature = "tokio")]
+use super::stream::Messages;
 use crate::codec::Payload;
 use crate::AnyMessage;
 
@@ -132,6 +134,36 @@ impl PullSocket {
     /// As [`pull`](Self::pull).
     pub async fn pull_any_async(&mut self) -> Result<AnyMessage> {
         self.pull_async().await
+    }
+
+    /// The messages as a [`Stream`](futures_core::Stream): each item is what
+    /// [`pull_async`](Self::pull_async) returns, timeouts and decode errors included,
+    /// and the stream goes on after them. Cancel safe. See [`Messages`].
+    ///
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{PullSocket, PushSocket};
+    /// use experimance_common::IdleStatus;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut pull = PullSocket::builder().bind("inproc://pull-stream-doc")?.build()?;
+    /// let mut push = PushSocket::builder().connect("inproc://pull-stream-doc")?.build()?;
+    /// push.push_async(&IdleStatus { status: true }).await?;
+    ///
+    /// let mut tasks = pull.stream::<IdleStatus>();
+    /// let first = tasks.next().await.expect("never ends")?;
+    /// assert!(first.status);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream<P: Payload + Send>(&mut self) -> Messages<'_, P> {
+        Messages::new(futures_util::stream::unfold(self, |socket| async move {
+            let item = socket.pull_async::<P>().await;
+            Some((item, socket))
+        }))
     }
 
     /// Pulls the next frame as it came, without blocking the executor. Cancel safe.

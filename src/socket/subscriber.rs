@@ -5,6 +5,8 @@ use std::time::Duration;
 use super::builder::{exact_subscription, SocketBuilder, SocketKind};
 use super::core::{set, Core, Parts};
 use super::error::{Error, Operation, Result};
+#[cfg(feature = "tokio")]
+use super::stream::Messages;
 use crate::codec::Payload;
 use crate::{AnyMessage, Topic};
 
@@ -184,6 +186,40 @@ impl Subscriber {
     /// As [`receive`](Self::receive).
     pub async fn receive_any_async(&mut self) -> Result<(Topic, AnyMessage)> {
         self.receive_async().await
+    }
+
+    /// The messages as a [`Stream`](futures_core::Stream): each item is what
+    /// [`receive_async`](Self::receive_async) returns, timeouts and decode errors
+    /// included, and the stream goes on after them. Cancel safe. See [`Messages`].
+    ///
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{Publisher, Subscriber};
+    /// use experimance_common::{AnyMessage, Heartbeat};
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut publisher = Publisher::builder().bind("inproc://stream-doc")?.topic("hb")?.build()?;
+    /// let mut subscriber = Subscriber::builder().connect("inproc://stream-doc")?.subscribe("hb").build()?;
+    /// publisher.wait_for_subscribers_async(1, Duration::from_secs(5)).await?;
+    /// publisher.publish_async(&Heartbeat::now("doc")).await?;
+    ///
+    /// let mut messages = subscriber.stream::<AnyMessage>();
+    /// while let Some(item) = messages.next().await {
+    ///     let (topic, message) = item?;
+    ///     assert_eq!((topic.as_str(), message.type_name()), ("hb", Some("Heartbeat")));
+    ///     break;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream<P: Payload + Send>(&mut self) -> Messages<'_, (Topic, P)> {
+        Messages::new(futures_util::stream::unfold(self, |socket| async move {
+            let item = socket.receive_async::<P>().await;
+            Some((item, socket))
+        }))
     }
 
     /// Receives the next frame as it came, without blocking the executor. Cancel safe.
