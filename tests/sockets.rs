@@ -644,3 +644,31 @@ fn documented_option_defaults() {
     assert_eq!(o.max_message_size, Some(16 * 1024 * 1024));
     assert_eq!(o.max_message_size, Some(experimance_common::DEFAULT_MAX_MESSAGE_SIZE));
 }
+
+/// A bound subscriber and a connecting publisher (libzmq #2267): libzmq attaches the
+/// publisher's connection, and sends it the subscriptions, only when the subscriber
+/// next processes its commands. `wait_connected` on the subscriber does that, so the
+/// publisher's `wait_for_subscribers` returns without the subscriber receiving.
+#[test]
+fn a_bound_subscriber_sends_its_subscriptions_once_it_waited_for_the_publisher() {
+    for transport in [Transport::Tcp, Transport::Ipc, Transport::Inproc] {
+        for round in 0..20 {
+            let mut sub = Subscriber::builder()
+                .bind(&bind_endpoint(transport))
+                .unwrap()
+                .subscribe("hb")
+                .receive_timeout(READY)
+                .build()
+                .unwrap();
+            let mut publisher =
+                Publisher::builder().connect(&sub.endpoint()).unwrap().topic("hb").unwrap().build().unwrap();
+            sub.wait_connected(READY).unwrap();
+            publisher
+                .wait_for_subscribers(1, READY)
+                .unwrap_or_else(|e| panic!("{transport:?}, round {round}: {e}"));
+            publisher.publish(&IdleStatus { status: true }).unwrap();
+            let (topic, m): (_, IdleStatus) = sub.receive().unwrap();
+            assert_eq!((topic.as_str(), m.status), ("hb", true));
+        }
+    }
+}

@@ -20,6 +20,13 @@ use crate::{AnyMessage, Topic};
 ///
 /// `Send` but not `Sync`, like the libzmq socket inside.
 ///
+/// A subscriber that binds, with publishers that connect to it (libzmq #2267): libzmq
+/// hands a new connection, and the subscriptions it must carry, to the subscriber only
+/// when the subscriber next calls into libzmq. Until then the publisher sees no
+/// subscriber and drops what it publishes. A subscriber inside a receive does this at
+/// once; an idle one should call [`wait_connected`](Self::wait_connected) after its
+/// publishers connect, which processes the connection before it returns.
+///
 /// # Example
 /// ```
 /// use std::time::Duration;
