@@ -24,19 +24,12 @@ use std::time::{Duration, Instant};
 use experimance_common::socket::{
     global_context, Error, Operation, Publisher, PullSocket, PushSocket, Subscriber,
 };
-use experimance_common::{
-    codec, AnyMessage, Biome, DecodeErrorKind, Era, EraChanged, Heartbeat, IdleStatus, Topic,
-};
+use experimance_common::{codec, AnyMessage, DecodeErrorKind, EraChanged, Heartbeat, IdleStatus, Topic};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
-use net::*;
-
-fn era(i: usize) -> EraChanged {
-    const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
-    EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
-}
+mod support;
+use support::net::*;
+use support::{assert_timeout, era, over_every_transport};
 
 /// A heartbeat carrying a sequence number.
 fn numbered(seq: u64) -> Heartbeat {
@@ -47,18 +40,6 @@ fn numbered(seq: u64) -> Heartbeat {
 
 fn seq_of(hb: &Heartbeat) -> u64 {
     hb.extra["seq"].as_u64().unwrap()
-}
-
-/// Asserts `err` is a timeout of `op` after `after`, and that it took `after` to `after + SLACK`.
-fn assert_timeout(err: Error, op: Operation, after: Duration, elapsed: Duration) {
-    match err {
-        Error::Timeout { op: o, after: a } => {
-            assert_eq!((o, a), (op, after), "timeout reports the operation and the timeout");
-        }
-        other => panic!("expected a {op} timeout, got {other:?}"),
-    }
-    assert!(elapsed >= after, "{op} returned after {elapsed:?}, sooner than its timeout {after:?}");
-    assert!(elapsed <= after + SLACK, "{op} returned after {elapsed:?}, timeout {after:?}");
 }
 
 /// Awaits `fut` and returns its output with how long it took.
@@ -122,20 +103,7 @@ async fn pubsub_roundtrip(transport: Transport) {
     publisher.close().unwrap();
 }
 
-#[tokio::test]
-async fn pubsub_over_tcp() {
-    pubsub_roundtrip(Transport::Tcp).await;
-}
-
-#[tokio::test]
-async fn pubsub_over_ipc() {
-    pubsub_roundtrip(Transport::Ipc).await;
-}
-
-#[tokio::test]
-async fn pubsub_over_inproc() {
-    pubsub_roundtrip(Transport::Inproc).await;
-}
+over_every_transport!(async pubsub_roundtrip);
 
 async fn pushpull_roundtrip(transport: Transport) {
     let mut push = PushSocket::builder().bind(&bind_endpoint(transport)).unwrap().build().unwrap();
@@ -170,20 +138,7 @@ async fn pushpull_roundtrip(transport: Transport) {
     pull.close().unwrap();
 }
 
-#[tokio::test]
-async fn pushpull_over_tcp() {
-    pushpull_roundtrip(Transport::Tcp).await;
-}
-
-#[tokio::test]
-async fn pushpull_over_ipc() {
-    pushpull_roundtrip(Transport::Ipc).await;
-}
-
-#[tokio::test]
-async fn pushpull_over_inproc() {
-    pushpull_roundtrip(Transport::Inproc).await;
-}
+over_every_transport!(async pushpull_roundtrip);
 
 /// The usual direction reversed: the subscriber and the pull socket bind, the publisher
 /// and the push socket connect.

@@ -3,23 +3,16 @@
 //! parts of a multi-part message), and the socket keeps working. An oversized message
 //! gets its sender disconnected and delivers nothing.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use experimance_common::socket::{Error, PullSocket, Subscriber};
 use experimance_common::{AnyMessage, Biome, DecodeError, DecodeErrorKind, Era, EraChanged, Framing};
 use serde_json::Value;
 
-#[path = "support/net.rs"]
-mod net;
-use net::{assert_disconnected, raw_peer, raw_socket, READY};
+mod support;
+use support::net::{assert_disconnected, raw_peer, raw_socket};
+use support::{unique_inproc, READY};
 
 const GOOD_JSON: &[u8] = br#"{"type": "EraChanged", "era": "modern", "biome": "forest"}"#;
 const GOOD: EraChanged = EraChanged { era: Era::Modern, biome: Biome::Forest };
-
-fn unique_inproc() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("inproc://exp-bad-input-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
 
 fn pub_frame(topic: &str, json: &[u8]) -> Vec<u8> {
     let mut f = topic.as_bytes().to_vec();
@@ -171,7 +164,7 @@ fn subscriber_reports_a_multipart_message_whole() {
 // PullSocket
 
 fn pull_with_raw_pusher() -> (PullSocket, zmq::Socket) {
-    let endpoint = unique_inproc();
+    let endpoint = unique_inproc("bad-input");
     let raw = raw_socket(zmq::PUSH);
     raw.bind(&endpoint).unwrap();
     let pull = PullSocket::builder().connect(&endpoint).unwrap().build().unwrap();

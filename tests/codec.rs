@@ -6,8 +6,8 @@ use experimance_common::*;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-#[path = "support/decoders.rs"]
-mod decoders;
+mod support;
+use support::decoders;
 
 // ---------------------------------------------------------------- golden vectors
 

@@ -10,12 +10,11 @@ use experimance_common::*;
 use proptest::prelude::*;
 use serde_json::Value;
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::{assert_disconnected, raw_peer, raw_socket, READY};
+use support::net;
 
-#[path = "support/decoders.rs"]
-mod decoders;
+use support::decoders;
 
 const GOOD_JSON: &[u8] = br#"{"type": "EraChanged", "era": "modern", "biome": "forest"}"#;
 const GOOD: EraChanged = EraChanged { era: Era::Modern, biome: Biome::Forest };

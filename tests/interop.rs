@@ -19,8 +19,8 @@
 //! The Python interpreter with pyzmq is provisioned by `support/python.rs` (a venv under
 //! `target/` when `python3` has no pyzmq); these tests never skip.
 
-#[path = "support/python.rs"]
-mod python;
+mod support;
+use support::python;
 
 use std::any::Any;
 use std::time::Duration;

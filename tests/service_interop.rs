@@ -9,8 +9,8 @@
 mod image_controller;
 #[path = "../examples/image_worker.rs"]
 mod image_worker;
-#[path = "support/python.rs"]
-mod python;
+mod support;
+use support::python;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -13,29 +13,12 @@ use experimance_common::socket::{
     global_context, EndpointError, EndpointProblem, Error, Operation, Publisher, PullSocket, PushSocket,
     Subscriber,
 };
-use experimance_common::{codec, AnyMessage, Biome, Era, EraChanged, IdleStatus};
+use experimance_common::{codec, AnyMessage, EraChanged, IdleStatus};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
-use net::*;
-
-fn era(i: usize) -> EraChanged {
-    const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
-    EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
-}
-
-/// Asserts `err` is a timeout of `op` after `after`, and that it took `after` to `after + SLACK`.
-fn assert_timeout(err: Error, op: Operation, after: Duration, elapsed: Duration) {
-    match err {
-        Error::Timeout { op: o, after: a } => {
-            assert_eq!((o, a), (op, after), "timeout reports the operation and the timeout");
-        }
-        other => panic!("expected a {op} timeout, got {other:?}"),
-    }
-    assert!(elapsed >= after, "{op} returned after {elapsed:?}, sooner than its timeout {after:?}");
-    assert!(elapsed <= after + SLACK, "{op} returned after {elapsed:?}, timeout {after:?}");
-}
+mod support;
+use support::net::*;
+use support::{assert_timeout, era, over_every_transport};
 
 // ---------------------------------------------------------------------------------
 // pub/sub and push/pull over every transport
@@ -91,20 +74,7 @@ fn pubsub_roundtrip(transport: Transport) {
     publisher.close().unwrap();
 }
 
-#[test]
-fn pubsub_over_tcp() {
-    pubsub_roundtrip(Transport::Tcp);
-}
-
-#[test]
-fn pubsub_over_ipc() {
-    pubsub_roundtrip(Transport::Ipc);
-}
-
-#[test]
-fn pubsub_over_inproc() {
-    pubsub_roundtrip(Transport::Inproc);
-}
+over_every_transport!(pubsub_roundtrip);
 
 fn pushpull_roundtrip(transport: Transport) {
     let mut push = PushSocket::builder().bind(&bind_endpoint(transport)).unwrap().build().unwrap();
@@ -132,20 +102,7 @@ fn pushpull_roundtrip(transport: Transport) {
     pull.close().unwrap();
 }
 
-#[test]
-fn pushpull_over_tcp() {
-    pushpull_roundtrip(Transport::Tcp);
-}
-
-#[test]
-fn pushpull_over_ipc() {
-    pushpull_roundtrip(Transport::Ipc);
-}
-
-#[test]
-fn pushpull_over_inproc() {
-    pushpull_roundtrip(Transport::Inproc);
-}
+over_every_transport!(pushpull_roundtrip);
 
 /// The usual direction reversed (later Python versions allow it): the subscriber and
 /// the pull socket bind, the publisher and the push socket connect.

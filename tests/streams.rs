@@ -7,17 +7,12 @@
 use std::time::Duration;
 
 use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
-use experimance_common::{Biome, Era, EraChanged, Heartbeat};
+use experimance_common::{EraChanged, Heartbeat};
 use futures_util::StreamExt;
 
-#[path = "support/net.rs"]
-mod net;
-use net::*;
-
-fn era(i: usize) -> EraChanged {
-    const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
-    EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
-}
+mod support;
+use support::era;
+use support::net::*;
 
 fn pair() -> (PushSocket, PullSocket) {
     let endpoint = format!("inproc://{}", unique("stream"));
