@@ -53,6 +53,9 @@
 
 // Every public item is documented: this is a library others learn from.
 #![warn(missing_docs)]
+// docs.rs (which sets `--cfg docsrs`, see Cargo.toml) marks the items that need the
+// `tokio` feature; doc_cfg is nightly-only, so ordinary builds never see it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Library code must not panic on input from the network.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
@@ -70,6 +73,7 @@ mod message_type;
 mod schemas;
 pub mod security;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod service;
 pub mod socket;
 mod topic;
@@ -94,6 +98,11 @@ pub use wire_enum::UnknownName;
 /// decode). Misuse (an enum, a tuple struct, a generic struct, an unknown key, an empty
 /// name or one with a space, a field named `type`) is a compile error at the token.
 pub use experimance_common_macros::Message;
+
+/// The `zmq` crate this library is built on, re-exported: its types appear in public
+/// signatures (`zmq::Context` in [`socket::global_context`] and the builder's
+/// `.context()`), and using this path keeps the versions the same.
+pub use zmq;
 
 /// Used by the code `#[derive(Message)]` generates; not public API.
 #[doc(hidden)]

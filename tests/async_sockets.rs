@@ -1110,3 +1110,37 @@ async fn wait_for_peers_async_does_not_block_the_executor() {
     a.wait_connected_async(Duration::from_secs(10)).await.unwrap();
     b.wait_connected_async(Duration::from_secs(10)).await.unwrap();
 }
+
+/// The raw and per-topic operations have async twins: `publish_raw_async`,
+/// `wait_for_subscribers_to_async`, `receive_raw_timeout_async` and
+/// `pull_raw_timeout_async`, each bounded by its own timeout.
+#[tokio::test]
+async fn raw_and_per_topic_async_twins() {
+    let endpoint = bind_endpoint(Transport::Inproc);
+    let mut publisher = Publisher::builder().bind(&endpoint).unwrap().topic("era").unwrap().build().unwrap();
+    let mut sub = Subscriber::builder().connect(&endpoint).unwrap().subscribe("raw").build().unwrap();
+    let (out, took) = timed(publisher.wait_for_subscribers_to_async("other", 1, SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::WaitSubscribers, SHORT, took);
+    assert_eq!(publisher.wait_for_subscribers_to_async("raw", 1, READY).await.unwrap(), 1);
+    publisher.publish_raw_async(b"raw {\"type\": \"IdleStatus\", \"status\": true}").await.unwrap();
+    assert_eq!(
+        sub.receive_raw_timeout_async(READY).await.unwrap(),
+        b"raw {\"type\": \"IdleStatus\", \"status\": true}"
+    );
+    let (out, took) = timed(sub.receive_raw_timeout_async(SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::Receive, SHORT, took);
+
+    let endpoint = bind_endpoint(Transport::Inproc);
+    let mut pull = PullSocket::builder().bind(&endpoint).unwrap().build().unwrap();
+    let mut push = PushSocket::builder().connect(&endpoint).unwrap().build().unwrap();
+    push.push_raw_async(b"not json").await.unwrap();
+    assert_eq!(pull.pull_raw_timeout_async(READY).await.unwrap(), b"not json");
+    let (out, took) = timed(pull.pull_raw_timeout_async(SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::Pull, SHORT, took);
+    // And the blocking one.
+    push.push_raw(b"also raw").unwrap();
+    assert_eq!(pull.pull_raw_timeout(READY).unwrap(), b"also raw");
+    let start = Instant::now();
+    let err = pull.pull_raw_timeout(SHORT).unwrap_err();
+    assert_timeout(err, Operation::Pull, SHORT, start.elapsed());
+}

@@ -160,5 +160,6 @@ pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use stream::Messages;
 pub use subscriber::Subscriber;

@@ -101,10 +101,21 @@ impl PullSocket {
         self.core.recv_frame(Operation::Pull, None)?;
         Ok(&self.core.frame)
     }
+
+    /// Pulls the next frame as it came, waiting at most `timeout` (instead of the
+    /// receive timeout).
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub fn pull_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.core.recv_frame(Operation::Pull, Some(timeout))?;
+        Ok(&self.core.frame)
+    }
 }
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl PullSocket {
     /// Pulls the next message without blocking the executor (Python's `pull_async`),
     /// within the receive timeout.
@@ -172,6 +183,16 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
         self.core.recv_frame_async(Operation::Pull, None).await?;
+        Ok(&self.core.frame)
+    }
+
+    /// Pulls the next frame as it came within `timeout`, without blocking the executor.
+    /// Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub async fn pull_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.core.recv_frame_async(Operation::Pull, Some(timeout)).await?;
         Ok(&self.core.frame)
     }
 }

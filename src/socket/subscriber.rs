@@ -163,6 +163,7 @@ impl Subscriber {
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl Subscriber {
     /// Receives the next message without blocking the executor (Python's
     /// `receive_async`), within the receive timeout.
@@ -235,6 +236,16 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
         self.core.recv_frame_async(Operation::Receive, None).await?;
+        Ok(&self.core.frame)
+    }
+
+    /// Receives the next frame as it came within `timeout`, without blocking the
+    /// executor. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub async fn receive_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.core.recv_frame_async(Operation::Receive, Some(timeout)).await?;
         Ok(&self.core.frame)
     }
 }
