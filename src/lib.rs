@@ -27,10 +27,13 @@
 //!   typestate builders (bind or connect before `build()`; a subscriber needs topics),
 //!   with a blocking API and, with the `tokio` feature, `_async` methods beside it.
 //! - [`Message`] and `#[derive(Message)]`: a struct tagged with `"type"` on the wire and
-//!   registered by name ([`lookup_type`], [`registered_types`]); the Experimance schemas
-//!   ([`EraChanged`], [`RenderRequest`], [`Heartbeat`], ...) ship built in, and
-//!   [`AnyMessage`] decodes any frame by its type.
-//! - [`codec`]: the wire format as pure functions. A PUB frame is the UTF-8 string
+//!   registered by name in the [`registry`] ([`registry::lookup_type`],
+//!   [`registry::registered_types`]); the Experimance schemas ([`EraChanged`],
+//!   [`RenderRequest`], [`Heartbeat`], ...) ship built in, and [`AnyMessage`] decodes any
+//!   frame by its type.
+//! - [`codec`]: the wire format as pure functions, one pair per framing
+//!   ([`codec::encode_pub`]/[`codec::decode_pub`], [`codec::encode_push`]/[`codec::decode_push`])
+//!   generic over the [`codec::Payload`]. A PUB frame is the UTF-8 string
 //!   `"<topic> <json>"`, a PUSH frame the JSON alone.
 //! - [`DEFAULT_PORTS`], [`DEFAULT_TIMEOUT`] and the other constants.
 //! - [`config`]: TOML files with a default file and an environment override, and sockets
@@ -70,6 +73,7 @@ mod error;
 mod finite;
 mod message;
 mod message_type;
+pub mod registry;
 mod schemas;
 pub mod security;
 #[cfg(feature = "tokio")]
@@ -80,16 +84,19 @@ mod topic;
 mod wire_enum;
 
 pub use any::AnyMessage;
-pub use constants::*;
-pub use error::{DecodeError, DecodeErrorKind, EncodeError, Framing, TopicError};
-pub use message::{
-    check_registry, lookup_type, registered_types, DuplicateTypeError, DynMessage, FieldInfo, Message,
-    MessageInfo,
+pub use constants::{
+    DefaultPort, DefaultPorts, DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORTS, DEFAULT_RECV_TIMEOUT,
+    DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, HEARTBEAT_INTERVAL, ZMQ_HEARTBEAT_INTERVAL,
 };
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, Framing};
+pub use message::{DynMessage, Message};
 pub use message_type::MessageType;
-pub use schemas::*;
+pub use schemas::{
+    AgentControl, AgentControlEvent, Biome, Era, EraChanged, Heartbeat, IdleStatus, ImageReady, LoopReady,
+    LoopRequest, RenderRequest, TransitionReady, TransitionRequest, TransitionStyle,
+};
 pub use socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
-pub use topic::Topic;
+pub use topic::{Topic, TopicError};
 pub use wire_enum::UnknownName;
 
 /// `#[derive(Message)]`: implements [`Message`] and registers the type in the process-wide

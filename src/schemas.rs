@@ -358,7 +358,7 @@ impl<'de> Deserialize<'de> for Heartbeat {
                 let mut service = None;
                 let mut extra = Map::new();
                 // Keys are borrowed from the frame: no allocation but for the extra fields kept.
-                while let Some(key) = map.next_key_seed(crate::message::CowStr)? {
+                while let Some(key) = map.next_key_seed(crate::codec::de::CowStr)? {
                     match &*key {
                         "timestamp" if timestamp.is_none() => timestamp = Some(map.next_value()?),
                         "service" if service.is_none() => service = Some(map.next_value()?),

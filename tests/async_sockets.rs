@@ -75,7 +75,7 @@ async fn pubsub_roundtrip(transport: Transport) {
 
     // Any message type.
     publisher.publish_async(&msg).await.unwrap();
-    let (topic, got) = subscriber.receive_any_async().await.unwrap();
+    let (topic, got) = subscriber.receive_async::<AnyMessage>().await.unwrap();
     assert_eq!(topic, "era");
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
@@ -115,7 +115,7 @@ async fn pushpull_roundtrip(transport: Transport) {
     assert_eq!(pull.pull_async::<EraChanged>().await.unwrap(), msg);
 
     push.push_timeout_async(&msg, READY).await.unwrap();
-    let got = pull.pull_any_async().await.unwrap();
+    let got = pull.pull_async::<AnyMessage>().await.unwrap();
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
     // A free-form dictionary, as Python services push them.
@@ -327,7 +327,7 @@ async fn receive_times_out_after_its_timeout() {
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
     let (r, elapsed) = timed(subscriber.receive_raw_async()).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
-    let (r, elapsed) = timed(subscriber.receive_any_async()).await;
+    let (r, elapsed) = timed(subscriber.receive_async::<AnyMessage>()).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
 
     // Per call, overriding the socket's timeout in both directions.
@@ -360,7 +360,7 @@ async fn pull_times_out_after_its_timeout() {
     assert_timeout(r.unwrap_err(), Operation::Pull, t, elapsed);
     let (r, elapsed) = timed(pull.pull_raw_async()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
-    let (r, elapsed) = timed(pull.pull_any_async()).await;
+    let (r, elapsed) = timed(pull.pull_async::<AnyMessage>()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
 
     push.push_async(&era(1)).await.unwrap();
@@ -456,7 +456,9 @@ async fn malformed_pull_frame_is_a_decode_error_and_the_next_arrives() {
     let err = pull.pull_async::<EraChanged>().await.unwrap_err();
     assert_eq!(err.raw_frame(), Some(&br#"{"type": "Idle", "status": true}"#[..]));
     assert!(matches!(&err, Error::Decode(d) if matches!(d.kind(), DecodeErrorKind::WrongType { .. })));
-    assert!(matches!(pull.pull_any_async().await.unwrap(), AnyMessage::EraChanged(m) if m == era(1)));
+    assert!(
+        matches!(pull.pull_async::<AnyMessage>().await.unwrap(), AnyMessage::EraChanged(m) if m == era(1))
+    );
 
     // A multi-part message (never used by the wire format) is one error with every part.
     raw.send_multipart([&b"part one"[..], &b"part two"[..]], 0).unwrap();
@@ -494,7 +496,7 @@ async fn malformed_pub_frame_is_a_decode_error_and_the_next_arrives() {
     }
     // Python's formatting, a longer topic and extra fields all arrive.
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();
-    let (topic, msg) = subscriber.receive_any_async().await.unwrap();
+    let (topic, msg) = subscriber.receive_async::<AnyMessage>().await.unwrap();
     assert_eq!(topic, "status-updates");
     assert!(matches!(msg, AnyMessage::EraChanged(m) if m == era(1)));
     raw.send(&br#"status {"type": "EraChanged", "era": "modern", "biome": "forest", "since": 1.5}"#[..], 0)
@@ -997,14 +999,14 @@ fn async_futures_are_send() {
     assert_send(&publisher.wait_for_subscribers_async(1, READY));
     assert_send(&subscriber.receive_async::<EraChanged>());
     assert_send(&subscriber.receive_timeout_async::<AnyMessage>(READY));
-    assert_send(&subscriber.receive_any_async());
+    assert_send(&subscriber.receive_async::<AnyMessage>());
     assert_send(&subscriber.receive_raw_async());
     assert_send(&push.push_async(&era(0)));
     assert_send(&push.push_timeout_async(&era(0), READY));
     assert_send(&push.push_raw_async(b"{}"));
     assert_send(&pull.pull_async::<Value>());
     assert_send(&pull.pull_timeout_async::<Value>(READY));
-    assert_send(&pull.pull_any_async());
+    assert_send(&pull.pull_async::<AnyMessage>());
     assert_send(&pull.pull_raw_async());
 }
 

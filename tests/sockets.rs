@@ -46,7 +46,7 @@ fn pubsub_roundtrip(transport: Transport) {
 
     // Any message type.
     publisher.publish(&msg).unwrap();
-    let (topic, got) = subscriber.receive_any().unwrap();
+    let (topic, got) = subscriber.receive::<AnyMessage>().unwrap();
     assert_eq!(topic, "era");
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
@@ -86,7 +86,7 @@ fn pushpull_roundtrip(transport: Transport) {
     assert_eq!(pull.pull::<EraChanged>().unwrap(), msg);
 
     push.push(&msg).unwrap();
-    let got = pull.pull_any().unwrap();
+    let got = pull.pull::<AnyMessage>().unwrap();
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
     // A free-form dictionary, as Python services push them.
@@ -280,7 +280,7 @@ fn receive_times_out_after_its_timeout() {
     assert_timeout(err, Operation::Receive, Duration::from_millis(50), start.elapsed());
     // ... and the socket's own timeout applies again afterwards.
     let start = Instant::now();
-    let err = subscriber.receive_any().unwrap_err();
+    let err = subscriber.receive::<AnyMessage>().unwrap_err();
     assert_timeout(err, Operation::Receive, SHORT, start.elapsed());
 
     let start = Instant::now();
@@ -376,7 +376,7 @@ fn python_formatted_pub_frame_arrives_typed() {
     raw.send(format!("status {PYTHON_JSON}").as_bytes(), 0).unwrap();
     assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("status".into(), era(1)));
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();
-    let (topic, msg) = subscriber.receive_any().unwrap();
+    let (topic, msg) = subscriber.receive::<AnyMessage>().unwrap();
     assert_eq!(topic, "status-updates");
     assert!(matches!(msg, AnyMessage::EraChanged(m) if m == era(1)));
     // Extra fields (forward compatibility) are ignored by the typed decode.

@@ -248,7 +248,7 @@ impl Context {
         let tx = self.publisher()?;
         let topic = self.topic_for(value.get("type").and_then(Value::as_str))?;
         let mut frame = Vec::new();
-        crate::codec::encode_pub_value(topic, value, &mut frame)?;
+        crate::codec::encode_pub(topic, value, &mut frame)?;
         send(tx, frame).await
     }
 

@@ -18,9 +18,8 @@ use super::context::{Context, Outgoing, Shared, TopicMode};
 use super::dispatch::{Called, CatchUnwind, Dispatch, HandlerResult, Handlers, Table};
 use super::error::ServiceError;
 use super::health::{health_dir, HealthBook, HealthStatus, ServiceState};
-use crate::codec::Payload;
 use crate::config::{PublisherConfig, PullConfig, PushConfig, SubscriberConfig};
-use crate::error::{DecodeError, EncodeError, Framing};
+use crate::error::{DecodeErrorKind, EncodeError, Framing};
 use crate::socket::{Error as SocketError, Publisher, PullSocket, PushSocket, Subscriber};
 use crate::HEARTBEAT_INTERVAL;
 
@@ -348,22 +347,18 @@ struct Writer {
 /// A complete frame, sent as it is.
 struct Frame(Vec<u8>);
 
-impl Payload for Frame {
+impl crate::codec::sealed::Sealed for Frame {
+    fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        buf.extend_from_slice(&self.0);
+        Ok(())
+    }
+    fn read_json(json: &str) -> Result<Self, DecodeErrorKind> {
+        Ok(Frame(json.as_bytes().to_vec()))
+    }
+    /// The frame has its topic already.
     fn encode_pub(&self, _topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         buf.clear();
-        buf.extend_from_slice(&self.0);
-        Ok(())
-    }
-    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        buf.clear();
-        buf.extend_from_slice(&self.0);
-        Ok(())
-    }
-    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
-        crate::codec::split_pub(frame).map(|(t, j)| (t, Frame(j.to_vec())))
-    }
-    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
-        Ok(Frame(frame.to_vec()))
+        self.write_json(buf)
     }
 }
 

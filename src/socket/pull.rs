@@ -8,7 +8,6 @@ use super::error::{Error, Operation, Result};
 #[cfg(feature = "tokio")]
 use super::stream::Messages;
 use crate::codec::Payload;
-use crate::AnyMessage;
 
 /// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
 /// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
@@ -79,14 +78,6 @@ impl PullSocket {
         }
     }
 
-    /// Pulls the next message of any type (`pull::<AnyMessage>()`).
-    ///
-    /// # Errors
-    /// As [`pull`](Self::pull).
-    pub fn pull_any(&mut self) -> Result<AnyMessage> {
-        self.pull()
-    }
-
     fn decode<P: Payload>(&mut self) -> Result<P> {
         let decoded = P::decode_push(&self.core.frame);
         self.core.release_large_buffers();
@@ -137,14 +128,6 @@ impl PullSocket {
     pub async fn pull_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
         self.core.recv_frame_async(Operation::Pull, Some(timeout)).await?;
         self.decode()
-    }
-
-    /// Pulls the next message of any type without blocking the executor. Cancel safe.
-    ///
-    /// # Errors
-    /// As [`pull`](Self::pull).
-    pub async fn pull_any_async(&mut self) -> Result<AnyMessage> {
-        self.pull_async().await
     }
 
     /// The messages as a [`Stream`](futures_core::Stream): each item is what

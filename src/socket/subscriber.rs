@@ -8,7 +8,7 @@ use super::error::{Error, Operation, Result};
 #[cfg(feature = "tokio")]
 use super::stream::Messages;
 use crate::codec::Payload;
-use crate::{AnyMessage, Topic};
+use crate::Topic;
 
 /// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
 ///
@@ -63,7 +63,7 @@ impl Subscriber {
     }
 
     /// Receives the next message as `P` (a [`Message`](crate::Message) type,
-    /// [`AnyMessage`] or `serde_json::Value`), with its topic.
+    /// [`AnyMessage`](crate::AnyMessage) or `serde_json::Value`), with its topic.
     ///
     /// # Errors
     /// [`Error::Timeout`] after the receive timeout; [`Error::Decode`] (holding the
@@ -92,14 +92,6 @@ impl Subscriber {
             Err(Error::Timeout { .. }) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    /// Receives the next message of any type (`receive::<AnyMessage>()`).
-    ///
-    /// # Errors
-    /// As [`receive`](Self::receive).
-    pub fn receive_any(&mut self) -> Result<(Topic, AnyMessage)> {
-        self.receive()
     }
 
     /// Receives the next frame as it came, undecoded.
@@ -186,14 +178,6 @@ impl Subscriber {
     pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
         self.core.recv_frame_async(Operation::Receive, Some(timeout)).await?;
         self.decode()
-    }
-
-    /// Receives the next message of any type without blocking the executor. Cancel safe.
-    ///
-    /// # Errors
-    /// As [`receive`](Self::receive).
-    pub async fn receive_any_async(&mut self) -> Result<(Topic, AnyMessage)> {
-        self.receive_async().await
     }
 
     /// The messages as a [`Stream`](futures_core::Stream): each item is what
