@@ -203,14 +203,7 @@ pub(crate) fn peek_type(json: &str) -> Result<Option<Cow<'_, str>>, DecodeErrorK
         }
     }
     let duplicate = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(json);
-    let peeked = de.deserialize_map(Peek(&duplicate)).and_then(|t| de.end().map(|()| t));
-    match (peeked, duplicate.take()) {
-        (_, Some(key)) => Err(DecodeErrorKind::DuplicateKey { key }),
-        (Ok(t), None) => Ok(t),
-        (Err(e), None) if e.is_data() => Err(DecodeErrorKind::NotAnObject),
-        (Err(e), None) => Err(DecodeErrorKind::Json(e)),
-    }
+    read_object(json, Peek(&duplicate), &duplicate)
 }
 
 /// Parses a JSON object (checked text), rejecting a repeated top-level key.
@@ -240,11 +233,21 @@ pub(crate) fn parse_object(json: &str) -> Result<Value, DecodeErrorKind> {
         }
     }
     let duplicate = Cell::new(None);
+    read_object(json, Object(&duplicate), &duplicate).map(Value::Object)
+}
+
+/// Reads `json` (checked text) as one object with `visitor`, and names what went wrong
+/// as every decoder does; `duplicate` is where the visitor put a repeated top-level key.
+fn read_object<'de, V: Visitor<'de>>(
+    json: &'de str,
+    visitor: V,
+    duplicate: &Cell<Option<String>>,
+) -> Result<V::Value, DecodeErrorKind> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let parsed = de.deserialize_map(Object(&duplicate)).and_then(|m| de.end().map(|()| m));
+    let parsed = de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v));
     match (parsed, duplicate.take()) {
         (_, Some(key)) => Err(DecodeErrorKind::DuplicateKey { key }),
-        (Ok(map), None) => Ok(Value::Object(map)),
+        (Ok(v), None) => Ok(v),
         // deserialize_map refuses anything but an object as invalid data, at once.
         (Err(e), None) if e.is_data() => Err(DecodeErrorKind::NotAnObject),
         (Err(e), None) => Err(DecodeErrorKind::Json(e)),

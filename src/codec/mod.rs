@@ -51,6 +51,11 @@ use crate::{AnyMessage, Message};
 ///
 /// Sealed: these three are every kind of document the wire carries, and each follows
 /// the decode rules of [`decode_pub`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a payload: the wire carries a `Message` type, `AnyMessage` or a `serde_json::Value` object",
+    label = "not a `Message` type, `AnyMessage` or `serde_json::Value`",
+    note = "for a struct of your own, add `#[derive(experimance_common::Message)]` (with `Serialize`, `Deserialize` and `Debug`)"
+)]
 pub trait Payload: sealed::Sealed {}
 
 impl<P: sealed::Sealed> Payload for P {}
@@ -61,6 +66,11 @@ pub(crate) mod sealed {
 
     /// How a [`Payload`](super::Payload) reads and writes its JSON; the framing is the
     /// same for all (a pre-encoded frame overrides `encode_pub`).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a payload: the wire carries a `Message` type, `AnyMessage` or a `serde_json::Value` object",
+        label = "not a `Message` type, `AnyMessage` or `serde_json::Value`",
+        note = "for a struct of your own, add `#[derive(experimance_common::Message)]` (with `Serialize`, `Deserialize` and `Debug`)"
+    )]
     pub trait Sealed: Sized {
         /// Appends the JSON document (`"type"` included) to `buf`; on error `buf` holds
         /// what it held before.
