@@ -85,8 +85,8 @@ mod wire_enum;
 
 pub use any::AnyMessage;
 pub use constants::{
-    DefaultPort, DefaultPorts, DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORTS, DEFAULT_RECV_TIMEOUT,
-    DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, HEARTBEAT_INTERVAL, ZMQ_HEARTBEAT_INTERVAL,
+    DefaultPort, DefaultPorts, DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORTS, DEFAULT_TIMEOUT,
+    HEARTBEAT_INTERVAL, ZMQ_HEARTBEAT_INTERVAL,
 };
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, Framing};
 pub use message::{DynMessage, Message};
