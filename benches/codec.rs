@@ -1,6 +1,6 @@
 //! Codec micro-benchmarks: for every built-in message type, the typed codec
 //! (`codec::encode_push` / `codec::decode_push`), the untyped one (`serde_json::Value`),
-//! and the any-message decoder (`codec::decode_push_any`), each beside plain
+//! and the any-message decoder (`codec::decode_push::<AnyMessage>`), each beside plain
 //! `serde_json` on the same value (`to_writer` into a reused buffer; `from_slice` of
 //! what `to_writer` wrote).
 //!
@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use experimance_common::{
-    codec, AgentControl, AgentControlEvent, Biome, Era, EraChanged, Heartbeat, IdleStatus, ImageReady,
-    LoopReady, LoopRequest, Message, RenderRequest, TransitionReady, TransitionRequest, TransitionStyle,
+    codec, AgentControl, AgentControlEvent, AnyMessage, Biome, Era, EraChanged, Heartbeat, IdleStatus,
+    ImageReady, LoopReady, LoopRequest, Message, RenderRequest, TransitionReady, TransitionRequest,
+    TransitionStyle,
 };
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ fn bench_type<M: Message>(c: &mut Criterion, msg: M) {
     let value: Value = serde_json::from_slice(&wire).expect("valid JSON");
     // Everything decodes to what was encoded.
     assert!(codec::decode_push::<M>(&wire).is_ok());
-    assert!(codec::decode_push_any(&wire).expect("decodes").type_name() == Some(M::TYPE));
+    assert!(codec::decode_push::<AnyMessage>(&wire).expect("decodes").type_name() == Some(M::TYPE));
 
     group.bench_function(BenchmarkId::from_parameter("typed_encode"), |b| {
         b.iter(|| codec::encode_push(black_box(&msg), &mut buf).expect("encodes"))
@@ -65,10 +66,10 @@ fn bench_type<M: Message>(c: &mut Criterion, msg: M) {
         b.iter(|| serde_json::from_slice::<M>(black_box(&wire)).expect("deserializes"))
     });
     group.bench_function(BenchmarkId::from_parameter("value_encode"), |b| {
-        b.iter(|| codec::encode_push_value(black_box(&value), &mut buf).expect("encodes"))
+        b.iter(|| codec::encode_push(black_box(&value), &mut buf).expect("encodes"))
     });
     group.bench_function(BenchmarkId::from_parameter("value_decode"), |b| {
-        b.iter(|| codec::decode_push_value(black_box(&wire)).expect("decodes"))
+        b.iter(|| codec::decode_push::<Value>(black_box(&wire)).expect("decodes"))
     });
     group.bench_function(BenchmarkId::from_parameter("serde_value_encode"), |b| {
         b.iter(|| {
@@ -80,7 +81,7 @@ fn bench_type<M: Message>(c: &mut Criterion, msg: M) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&wire)).expect("deserializes"))
     });
     group.bench_function(BenchmarkId::from_parameter("any_decode"), |b| {
-        b.iter(|| codec::decode_push_any(black_box(&wire)).expect("decodes"))
+        b.iter(|| codec::decode_push::<AnyMessage>(black_box(&wire)).expect("decodes"))
     });
     group.finish();
 }

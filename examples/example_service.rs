@@ -199,8 +199,19 @@ fn worker(o: Cli, name: String, ep: [String; 3]) -> Built {
     Ok((service.build()?, Box::new(summary)))
 }
 
+/// Logs to stderr with readable timestamps, in colour on a terminal unless `NO_COLOR`;
+/// `RUST_LOG` chooses (default `info`). The library's events arrive here too (the
+/// `log` bridge is part of `init`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let colour =
+        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    init_logging();
     let o = Cli::try_parse().unwrap_or_else(|e| {
         eprintln!("usage: example_service controller|worker [OPTIONS]\n{e}");
         std::process::exit(2)
@@ -218,7 +229,7 @@ async fn main() {
     let name = o.name.clone().unwrap_or(if controller_role { "controller".into() } else { worker_name });
     let built = if controller_role { controller(o, name, ep) } else { worker(o, name, ep) };
     let (service, summary_of) = built.unwrap_or_else(|e| {
-        eprintln!("example_service: {e}");
+        tracing::error!("{e}");
         std::process::exit(1)
     });
     let s = service.run().await;

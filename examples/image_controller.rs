@@ -30,7 +30,7 @@ pub fn bind_worker(requests: &str, results: &str) -> Result<(PushSocket, PullSoc
 /// # Errors
 /// Two workers with one name.
 pub fn service(workers: Vec<(String, PushSocket, PullSocket)>) -> Result<Service, ServiceError> {
-    let stray = |_ctx: &Context, image: ImageReady| eprintln!("no request waits for {image:?}");
+    let stray = |_ctx: &Context, image: ImageReady| tracing::warn!("no request waits for {image:?}");
     let mut b = Service::builder("core").handlers(Handlers::new().on_fn(stray));
     for (name, push, pull) in workers {
         b = b.worker(&name, push, pull);
@@ -68,9 +68,20 @@ pub async fn render(
     Ok(images)
 }
 
+/// Logs to stderr with readable timestamps, in colour on a terminal unless `NO_COLOR`;
+/// `RUST_LOG` chooses (default `info`). The library's events arrive here too (the
+/// `log` bridge is part of `init`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let colour =
+        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();
+}
+
 #[allow(dead_code)] // the interop test uses the functions above without `main`
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_logging();
     let count: usize = std::env::args().nth(1).map_or(Ok(3), |n| n.parse())?;
     let (mut push, pull) = bind_worker("tcp://*:5564", "tcp://*:5556")?;
     push.wait_connected_async(Duration::from_secs(3600)).await?; // a worker is there

@@ -2,8 +2,10 @@
 
 use serde_json::Value;
 
-use crate::error::{DecodeError, DecodeErrorKind, EncodeError, Framing};
-use crate::message::{decode_tagged, encode_tagged, peek_type, DynMessage};
+use crate::codec::de::{parse_object, peek_type};
+use crate::codec::tag::{decode_tagged, encode_tagged};
+use crate::error::{DecodeErrorKind, EncodeError};
+use crate::message::{accepts_type, DynMessage};
 use crate::schemas::*;
 use crate::{Message, MessageType};
 
@@ -16,10 +18,10 @@ macro_rules! any_message {
         ///
         /// # Example
         /// ```
-        /// use experimance_common::{AnyMessage, IdleStatus};
-        /// let msg = AnyMessage::from_json(br#"{"type": "Idle", "status": true}"#)?;
+        /// use experimance_common::{codec, AnyMessage, IdleStatus};
+        /// let msg: AnyMessage = codec::decode_push(br#"{"type": "Idle", "status": true}"#)?;
         /// assert_eq!(msg, AnyMessage::IdleStatus(IdleStatus { status: true }));
-        /// let other = AnyMessage::from_json(br#"{"type": "Custom", "x": 1}"#)?;
+        /// let other: AnyMessage = codec::decode_push(br#"{"type": "Custom", "x": 1}"#)?;
         /// assert_eq!(other.type_name(), Some("Custom"));
         /// assert!(matches!(other, AnyMessage::Unknown(_)));
         /// # Ok::<(), experimance_common::DecodeError>(())
@@ -71,8 +73,8 @@ macro_rules! any_message {
             ///
             /// # Example
             /// ```
-            /// use experimance_common::{AnyMessage, EraChanged, IdleStatus};
-            /// let msg = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": false}"#)?;
+            /// use experimance_common::{codec, AnyMessage, EraChanged, IdleStatus};
+            /// let msg: AnyMessage = codec::decode_push(br#"{"type": "IdleStatus", "status": false}"#)?;
             /// let msg = msg.downcast::<EraChanged>().unwrap_err(); // given back as it was
             /// assert!(matches!(msg, AnyMessage::IdleStatus(_)));
             /// assert_eq!(msg.downcast::<IdleStatus>().unwrap(), IdleStatus { status: false });
@@ -98,7 +100,7 @@ macro_rules! any_message {
             /// Writes the message's JSON (with its `"type"`) after what `buf` holds.
             pub(crate) fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
                 match self {
-                    $(AnyMessage::$variant(m) => encode_tagged(m, buf).map_err(Into::into),)*
+                    $(AnyMessage::$variant(m) => encode_tagged(m, buf),)*
                     AnyMessage::Registered(m) => m.write_json(buf),
                     AnyMessage::Unknown(v) => {
                         if !v.is_object() {
@@ -109,19 +111,20 @@ macro_rules! any_message {
                 }
             }
 
-            /// Decodes a document already checked to be text ([`crate::codec::json_text`]).
-            pub(crate) fn decode_kind(json: &str) -> Result<AnyMessage, DecodeErrorKind> {
+            /// Decodes a document already checked to be text; see
+            /// [`codec::decode_pub`](crate::codec::decode_pub).
+            pub(crate) fn read_json(json: &str) -> Result<AnyMessage, DecodeErrorKind> {
                 let Some(name) = peek_type(json)? else {
-                    return crate::codec::parse_object(json).map(AnyMessage::Unknown);
+                    return parse_object(json).map(AnyMessage::Unknown);
                 };
                 $(
-                    if <$variant as Message>::accepts_type(&name) {
+                    if accepts_type::<$variant>(&name) {
                         return decode_tagged::<$variant>(json).map(AnyMessage::$variant);
                     }
                 )*
-                match crate::lookup_type(&name) {
+                match crate::registry::lookup_type(&name) {
                     Some(info) => info.decode_text(json).map(AnyMessage::Registered),
-                    None => crate::codec::parse_object(json).map(AnyMessage::Unknown),
+                    None => parse_object(json).map(AnyMessage::Unknown),
                 }
             }
         }
@@ -130,8 +133,11 @@ macro_rules! any_message {
             fn eq(&self, other: &Self) -> bool {
                 match (self, other) {
                     $((AnyMessage::$variant(a), AnyMessage::$variant(b)) => a == b,)*
+                    // Equal when they write the same JSON; one that cannot be written
+                    // equals nothing.
                     (AnyMessage::Registered(a), AnyMessage::Registered(b)) => {
-                        a.type_name() == b.type_name() && a.to_json() == b.to_json()
+                        a.type_name() == b.type_name()
+                            && matches!((a.to_json(), b.to_json()), (Ok(a), Ok(b)) if a == b)
                     }
                     (AnyMessage::Unknown(a), AnyMessage::Unknown(b)) => a == b,
                     _ => false,
@@ -144,35 +150,17 @@ macro_rules! any_message {
 crate::message_type::with_builtin_types!(any_message);
 
 impl AnyMessage {
-    /// Decodes a JSON document by its `"type"`.
-    ///
-    /// A built-in type decodes to its variant, a type registered by another crate to
-    /// [`Registered`](AnyMessage::Registered), and an object whose type is missing or
-    /// unregistered to [`Unknown`](AnyMessage::Unknown) with the whole document.
+    /// The message as a JSON object, `"type"` included.
     ///
     /// # Errors
-    /// A [`DecodeError`] holding `json` when it is not a JSON object, or when its type is
-    /// known but the document does not fit that type's schema (for example a field of
-    /// the wrong type); use the untyped path ([`codec::decode_push_value`](crate::codec::decode_push_value))
-    /// for free-form dictionaries.
-    pub fn from_json(json: &[u8]) -> Result<AnyMessage, DecodeError> {
-        crate::codec::json_text(json, 0)
-            .and_then(AnyMessage::decode_kind)
-            .map_err(|k| DecodeError::new(k, json, Framing::Push))
-    }
-
-    /// The message as a JSON object, `"type"` included.
-    pub fn to_json(&self) -> Value {
-        match self {
-            AnyMessage::Unknown(v) => v.clone(),
-            AnyMessage::Registered(m) => m.to_json(),
-            _ => {
-                let mut buf = Vec::with_capacity(128);
-                match self.write_json(&mut buf) {
-                    Ok(()) => serde_json::from_slice(&buf).unwrap_or(Value::Null),
-                    Err(_) => Value::Null,
-                }
-            }
+    /// As [`DynMessage::to_json`]; an [`Unknown`](AnyMessage::Unknown) document is
+    /// returned as it is.
+    pub fn to_json(&self) -> Result<Value, EncodeError> {
+        if let AnyMessage::Unknown(v) = self {
+            return Ok(v.clone());
         }
+        let mut buf = Vec::with_capacity(128);
+        self.write_json(&mut buf)?;
+        serde_json::from_slice(&buf).map_err(EncodeError::Json)
     }
 }

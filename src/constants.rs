@@ -119,16 +119,16 @@ impl<'de> serde::Deserialize<'de> for DefaultPort {
     }
 }
 
-/// Socket send and receive timeout (Python `DEFAULT_TIMEOUT`, 1000 ms).
+/// Socket send and receive timeout, blocking and async (Python `DEFAULT_TIMEOUT`,
+/// 1000 ms, and `DEFAULT_RECV_TIMEOUT`, 1.0 s, which is the same bound for its asyncio
+/// API and so has no constant of its own here).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Receive timeout of the async API (Python `DEFAULT_RECV_TIMEOUT`, 1.0 s).
-pub const DEFAULT_RECV_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often services send a `Heartbeat` (Python `HEARTBEAT_INTERVAL`, 5.0 s).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
-/// How many times a failed operation is retried (Python `DEFAULT_RETRY_ATTEMPTS`).
-pub const DEFAULT_RETRY_ATTEMPTS: u32 = 3;
-/// Pause between retries (Python `DEFAULT_RETRY_DELAY`, 0.5 s).
-pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(500);
+// Python's DEFAULT_RETRY_ATTEMPTS (3) and DEFAULT_RETRY_DELAY (0.5 s) have no Rust
+// twin: this library never retries a failed operation behind the caller's back (a
+// retried send could deliver twice). libzmq reconnects on its own; a call that failed
+// returns its typed error, and retrying is the caller's decision.
 /// `ZMQ_HEARTBEAT_IVL` the installation's design asks for on long-running connections.
 pub const ZMQ_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(3000);
 /// The largest frame a socket accepts by default (16 MiB). The bus's largest messages

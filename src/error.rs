@@ -3,38 +3,7 @@
 
 use std::fmt;
 
-/// A topic that cannot be written on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TopicError {
-    /// A topic is split from the JSON at its first space, so it cannot contain one.
-    #[error("topic {topic:?} contains a space (byte {at}); the wire format splits topic and JSON at the first space")]
-    ContainsSpace {
-        /// The offending topic.
-        topic: String,
-        /// Byte offset of the first space.
-        at: usize,
-    },
-}
-
-/// Checks that `topic` can be written in a PUB frame: valid UTF-8 (guaranteed by
-/// `&str`) and no space. The empty topic is legal.
-///
-/// # Errors
-/// [`TopicError::ContainsSpace`] when it has a space.
-///
-/// # Example
-/// ```
-/// use experimance_common::codec::validate_topic;
-/// assert!(validate_topic("status-updates").is_ok());
-/// assert!(validate_topic("").is_ok());
-/// assert!(validate_topic("two words").is_err());
-/// ```
-pub fn validate_topic(topic: &str) -> Result<(), TopicError> {
-    match topic.bytes().position(|b| b == b' ') {
-        Some(at) => Err(TopicError::ContainsSpace { topic: topic.to_owned(), at }),
-        None => Ok(()),
-    }
-}
+use crate::topic::TopicError;
 
 /// Why a message could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -62,20 +31,6 @@ pub enum EncodeError {
         /// The float itself (NaN, inf or -inf).
         value: f64,
     },
-}
-
-impl From<crate::message::EncodeJsonError> for EncodeError {
-    fn from(e: crate::message::EncodeJsonError) -> Self {
-        match e {
-            crate::message::EncodeJsonError::Json(e) => EncodeError::Json(e),
-            crate::message::EncodeJsonError::NotAnObject { type_name } => {
-                EncodeError::NotAnObject { what: type_name }
-            }
-            crate::message::EncodeJsonError::NonFiniteFloat { type_name, field, value } => {
-                EncodeError::NonFiniteFloat { message_type: type_name, field, value }
-            }
-        }
-    }
 }
 
 /// What was wrong with a received frame.

@@ -27,10 +27,13 @@
 //!   typestate builders (bind or connect before `build()`; a subscriber needs topics),
 //!   with a blocking API and, with the `tokio` feature, `_async` methods beside it.
 //! - [`Message`] and `#[derive(Message)]`: a struct tagged with `"type"` on the wire and
-//!   registered by name ([`lookup_type`], [`registered_types`]); the Experimance schemas
-//!   ([`EraChanged`], [`RenderRequest`], [`Heartbeat`], ...) ship built in, and
-//!   [`AnyMessage`] decodes any frame by its type.
-//! - [`codec`]: the wire format as pure functions. A PUB frame is the UTF-8 string
+//!   registered by name in the [`registry`] ([`registry::lookup_type`],
+//!   [`registry::registered_types`]); the Experimance schemas ([`EraChanged`],
+//!   [`RenderRequest`], [`Heartbeat`], ...) ship built in, and [`AnyMessage`] decodes any
+//!   frame by its type.
+//! - [`codec`]: the wire format as pure functions, one pair per framing
+//!   ([`codec::encode_pub`]/[`codec::decode_pub`], [`codec::encode_push`]/[`codec::decode_push`])
+//!   generic over the [`codec::Payload`]. A PUB frame is the UTF-8 string
 //!   `"<topic> <json>"`, a PUSH frame the JSON alone.
 //! - [`DEFAULT_PORTS`], [`DEFAULT_TIMEOUT`] and the other constants.
 //! - [`config`]: TOML files with a default file and an environment override, and sockets
@@ -53,6 +56,9 @@
 
 // Every public item is documented: this is a library others learn from.
 #![warn(missing_docs)]
+// docs.rs (which sets `--cfg docsrs`, see Cargo.toml) marks the items that need the
+// `tokio` feature; doc_cfg is nightly-only, so ordinary builds never see it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Library code must not panic on input from the network.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
@@ -67,25 +73,30 @@ mod error;
 mod finite;
 mod message;
 mod message_type;
+pub mod registry;
 mod schemas;
 pub mod security;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod service;
 pub mod socket;
 mod topic;
 mod wire_enum;
 
 pub use any::AnyMessage;
-pub use constants::*;
-pub use error::{DecodeError, DecodeErrorKind, EncodeError, Framing, TopicError};
-pub use message::{
-    check_registry, lookup_type, registered_types, DuplicateTypeError, DynMessage, FieldInfo, Message,
-    MessageInfo,
+pub use constants::{
+    DefaultPort, DefaultPorts, DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORTS, DEFAULT_TIMEOUT,
+    HEARTBEAT_INTERVAL, ZMQ_HEARTBEAT_INTERVAL,
 };
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, Framing};
+pub use message::{DynMessage, Message};
 pub use message_type::MessageType;
-pub use schemas::*;
+pub use schemas::{
+    AgentControl, AgentControlEvent, Biome, Era, EraChanged, Heartbeat, IdleStatus, ImageReady, LoopReady,
+    LoopRequest, RenderRequest, TransitionReady, TransitionRequest, TransitionStyle,
+};
 pub use socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
-pub use topic::Topic;
+pub use topic::{Topic, TopicError};
 pub use wire_enum::UnknownName;
 
 /// `#[derive(Message)]`: implements [`Message`] and registers the type in the process-wide
@@ -94,6 +105,11 @@ pub use wire_enum::UnknownName;
 /// decode). Misuse (an enum, a tuple struct, a generic struct, an unknown key, an empty
 /// name or one with a space, a field named `type`) is a compile error at the token.
 pub use experimance_common_macros::Message;
+
+/// The `zmq` crate this library is built on, re-exported: its types appear in public
+/// signatures (`zmq::Context` in [`socket::global_context`] and the builder's
+/// `.context()`), and using this path keeps the versions the same.
+pub use zmq;
 
 /// Used by the code `#[derive(Message)]` generates; not public API.
 #[doc(hidden)]

@@ -1,5 +1,9 @@
 //! The Experimance message schemas (Python's pydantic models), field for field as on the
 //! wire. Every struct derives [`Message`](crate::Message) and is registered.
+//!
+//! (About 420 lines, kept in one file: it is the one table of the wire's documents, read
+//! side by side with Python's models; `AgentControl` and `Heartbeat` add the serde that
+//! Python's nested `payload` and open-ended extra fields need.)
 
 use std::fmt;
 
@@ -358,7 +362,7 @@ impl<'de> Deserialize<'de> for Heartbeat {
                 let mut service = None;
                 let mut extra = Map::new();
                 // Keys are borrowed from the frame: no allocation but for the extra fields kept.
-                while let Some(key) = map.next_key_seed(crate::message::CowStr)? {
+                while let Some(key) = map.next_key_seed(crate::codec::de::CowStr)? {
                     match &*key {
                         "timestamp" if timestamp.is_none() => timestamp = Some(map.next_value()?),
                         "service" if service.is_none() => service = Some(map.next_value()?),

@@ -1,10 +1,44 @@
-//! [`Topic`]: the topic of a received message, without an allocation per message.
+//! [`Topic`]: the topic of a received message, without an allocation per message; and
+//! [`validate_topic`], what a topic must be to be sent.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
 use compact_str::CompactString;
+
+/// A topic that cannot be written on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicError {
+    /// A topic is split from the JSON at its first space, so it cannot contain one.
+    #[error("topic {topic:?} contains a space (byte {at}); the wire format splits topic and JSON at the first space")]
+    ContainsSpace {
+        /// The offending topic.
+        topic: String,
+        /// Byte offset of the first space.
+        at: usize,
+    },
+}
+
+/// Checks that `topic` can be written in a PUB frame: valid UTF-8 (guaranteed by
+/// `&str`) and no space. The empty topic is legal.
+///
+/// # Errors
+/// [`TopicError::ContainsSpace`] when it has a space.
+///
+/// # Example
+/// ```
+/// use experimance_common::codec::validate_topic;
+/// assert!(validate_topic("status-updates").is_ok());
+/// assert!(validate_topic("").is_ok());
+/// assert!(validate_topic("two words").is_err());
+/// ```
+pub fn validate_topic(topic: &str) -> Result<(), TopicError> {
+    match topic.bytes().position(|b| b == b' ') {
+        Some(at) => Err(TopicError::ContainsSpace { topic: topic.to_owned(), at }),
+        None => Ok(()),
+    }
+}
 
 /// The topic of a received PUB frame. Reads as a `&str` (`Deref`), compares with `&str`
 /// and `String`, and stores topics of up to 24 bytes inline, so receiving does not

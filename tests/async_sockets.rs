@@ -24,19 +24,12 @@ use std::time::{Duration, Instant};
 use experimance_common::socket::{
     global_context, Error, Operation, Publisher, PullSocket, PushSocket, Subscriber,
 };
-use experimance_common::{
-    codec, AnyMessage, Biome, DecodeErrorKind, Era, EraChanged, Heartbeat, IdleStatus, Topic,
-};
+use experimance_common::{codec, AnyMessage, DecodeErrorKind, EraChanged, Heartbeat, IdleStatus, Topic};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
-use net::*;
-
-fn era(i: usize) -> EraChanged {
-    const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
-    EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
-}
+mod support;
+use support::net::*;
+use support::{assert_timeout, era, over_every_transport};
 
 /// A heartbeat carrying a sequence number.
 fn numbered(seq: u64) -> Heartbeat {
@@ -47,18 +40,6 @@ fn numbered(seq: u64) -> Heartbeat {
 
 fn seq_of(hb: &Heartbeat) -> u64 {
     hb.extra["seq"].as_u64().unwrap()
-}
-
-/// Asserts `err` is a timeout of `op` after `after`, and that it took `after` to `after + SLACK`.
-fn assert_timeout(err: Error, op: Operation, after: Duration, elapsed: Duration) {
-    match err {
-        Error::Timeout { op: o, after: a } => {
-            assert_eq!((o, a), (op, after), "timeout reports the operation and the timeout");
-        }
-        other => panic!("expected a {op} timeout, got {other:?}"),
-    }
-    assert!(elapsed >= after, "{op} returned after {elapsed:?}, sooner than its timeout {after:?}");
-    assert!(elapsed <= after + SLACK, "{op} returned after {elapsed:?}, timeout {after:?}");
 }
 
 /// Awaits `fut` and returns its output with how long it took.
@@ -94,7 +75,7 @@ async fn pubsub_roundtrip(transport: Transport) {
 
     // Any message type.
     publisher.publish_async(&msg).await.unwrap();
-    let (topic, got) = subscriber.receive_any_async().await.unwrap();
+    let (topic, got) = subscriber.receive_async::<AnyMessage>().await.unwrap();
     assert_eq!(topic, "era");
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
@@ -122,20 +103,7 @@ async fn pubsub_roundtrip(transport: Transport) {
     publisher.close().unwrap();
 }
 
-#[tokio::test]
-async fn pubsub_over_tcp() {
-    pubsub_roundtrip(Transport::Tcp).await;
-}
-
-#[tokio::test]
-async fn pubsub_over_ipc() {
-    pubsub_roundtrip(Transport::Ipc).await;
-}
-
-#[tokio::test]
-async fn pubsub_over_inproc() {
-    pubsub_roundtrip(Transport::Inproc).await;
-}
+over_every_transport!(async pubsub_roundtrip);
 
 async fn pushpull_roundtrip(transport: Transport) {
     let mut push = PushSocket::builder().bind(&bind_endpoint(transport)).unwrap().build().unwrap();
@@ -147,7 +115,7 @@ async fn pushpull_roundtrip(transport: Transport) {
     assert_eq!(pull.pull_async::<EraChanged>().await.unwrap(), msg);
 
     push.push_timeout_async(&msg, READY).await.unwrap();
-    let got = pull.pull_any_async().await.unwrap();
+    let got = pull.pull_async::<AnyMessage>().await.unwrap();
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
     // A free-form dictionary, as Python services push them.
@@ -170,20 +138,7 @@ async fn pushpull_roundtrip(transport: Transport) {
     pull.close().unwrap();
 }
 
-#[tokio::test]
-async fn pushpull_over_tcp() {
-    pushpull_roundtrip(Transport::Tcp).await;
-}
-
-#[tokio::test]
-async fn pushpull_over_ipc() {
-    pushpull_roundtrip(Transport::Ipc).await;
-}
-
-#[tokio::test]
-async fn pushpull_over_inproc() {
-    pushpull_roundtrip(Transport::Inproc).await;
-}
+over_every_transport!(async pushpull_roundtrip);
 
 /// The usual direction reversed: the subscriber and the pull socket bind, the publisher
 /// and the push socket connect.
@@ -372,7 +327,7 @@ async fn receive_times_out_after_its_timeout() {
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
     let (r, elapsed) = timed(subscriber.receive_raw_async()).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
-    let (r, elapsed) = timed(subscriber.receive_any_async()).await;
+    let (r, elapsed) = timed(subscriber.receive_async::<AnyMessage>()).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, SHORT, elapsed);
 
     // Per call, overriding the socket's timeout in both directions.
@@ -405,7 +360,7 @@ async fn pull_times_out_after_its_timeout() {
     assert_timeout(r.unwrap_err(), Operation::Pull, t, elapsed);
     let (r, elapsed) = timed(pull.pull_raw_async()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
-    let (r, elapsed) = timed(pull.pull_any_async()).await;
+    let (r, elapsed) = timed(pull.pull_async::<AnyMessage>()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
 
     push.push_async(&era(1)).await.unwrap();
@@ -501,7 +456,9 @@ async fn malformed_pull_frame_is_a_decode_error_and_the_next_arrives() {
     let err = pull.pull_async::<EraChanged>().await.unwrap_err();
     assert_eq!(err.raw_frame(), Some(&br#"{"type": "Idle", "status": true}"#[..]));
     assert!(matches!(&err, Error::Decode(d) if matches!(d.kind(), DecodeErrorKind::WrongType { .. })));
-    assert!(matches!(pull.pull_any_async().await.unwrap(), AnyMessage::EraChanged(m) if m == era(1)));
+    assert!(
+        matches!(pull.pull_async::<AnyMessage>().await.unwrap(), AnyMessage::EraChanged(m) if m == era(1))
+    );
 
     // A multi-part message (never used by the wire format) is one error with every part.
     raw.send_multipart([&b"part one"[..], &b"part two"[..]], 0).unwrap();
@@ -539,7 +496,7 @@ async fn malformed_pub_frame_is_a_decode_error_and_the_next_arrives() {
     }
     // Python's formatting, a longer topic and extra fields all arrive.
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();
-    let (topic, msg) = subscriber.receive_any_async().await.unwrap();
+    let (topic, msg) = subscriber.receive_async::<AnyMessage>().await.unwrap();
     assert_eq!(topic, "status-updates");
     assert!(matches!(msg, AnyMessage::EraChanged(m) if m == era(1)));
     raw.send(&br#"status {"type": "EraChanged", "era": "modern", "biome": "forest", "since": 1.5}"#[..], 0)
@@ -1042,14 +999,14 @@ fn async_futures_are_send() {
     assert_send(&publisher.wait_for_subscribers_async(1, READY));
     assert_send(&subscriber.receive_async::<EraChanged>());
     assert_send(&subscriber.receive_timeout_async::<AnyMessage>(READY));
-    assert_send(&subscriber.receive_any_async());
+    assert_send(&subscriber.receive_async::<AnyMessage>());
     assert_send(&subscriber.receive_raw_async());
     assert_send(&push.push_async(&era(0)));
     assert_send(&push.push_timeout_async(&era(0), READY));
     assert_send(&push.push_raw_async(b"{}"));
     assert_send(&pull.pull_async::<Value>());
     assert_send(&pull.pull_timeout_async::<Value>(READY));
-    assert_send(&pull.pull_any_async());
+    assert_send(&pull.pull_async::<AnyMessage>());
     assert_send(&pull.pull_raw_async());
 }
 
@@ -1154,4 +1111,38 @@ async fn wait_for_peers_async_does_not_block_the_executor() {
     let (mut a, mut b) = pullers.await.unwrap();
     a.wait_connected_async(Duration::from_secs(10)).await.unwrap();
     b.wait_connected_async(Duration::from_secs(10)).await.unwrap();
+}
+
+/// The raw and per-topic operations have async twins: `publish_raw_async`,
+/// `wait_for_subscribers_to_async`, `receive_raw_timeout_async` and
+/// `pull_raw_timeout_async`, each bounded by its own timeout.
+#[tokio::test]
+async fn raw_and_per_topic_async_twins() {
+    let endpoint = bind_endpoint(Transport::Inproc);
+    let mut publisher = Publisher::builder().bind(&endpoint).unwrap().topic("era").unwrap().build().unwrap();
+    let mut sub = Subscriber::builder().connect(&endpoint).unwrap().subscribe("raw").build().unwrap();
+    let (out, took) = timed(publisher.wait_for_subscribers_to_async("other", 1, SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::WaitSubscribers, SHORT, took);
+    assert_eq!(publisher.wait_for_subscribers_to_async("raw", 1, READY).await.unwrap(), 1);
+    publisher.publish_raw_async(b"raw {\"type\": \"IdleStatus\", \"status\": true}").await.unwrap();
+    assert_eq!(
+        sub.receive_raw_timeout_async(READY).await.unwrap(),
+        b"raw {\"type\": \"IdleStatus\", \"status\": true}"
+    );
+    let (out, took) = timed(sub.receive_raw_timeout_async(SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::Receive, SHORT, took);
+
+    let endpoint = bind_endpoint(Transport::Inproc);
+    let mut pull = PullSocket::builder().bind(&endpoint).unwrap().build().unwrap();
+    let mut push = PushSocket::builder().connect(&endpoint).unwrap().build().unwrap();
+    push.push_raw_async(b"not json").await.unwrap();
+    assert_eq!(pull.pull_raw_timeout_async(READY).await.unwrap(), b"not json");
+    let (out, took) = timed(pull.pull_raw_timeout_async(SHORT)).await;
+    assert_timeout(out.unwrap_err(), Operation::Pull, SHORT, took);
+    // And the blocking one.
+    push.push_raw(b"also raw").unwrap();
+    assert_eq!(pull.pull_raw_timeout(READY).unwrap(), b"also raw");
+    let start = Instant::now();
+    let err = pull.pull_raw_timeout(SHORT).unwrap_err();
+    assert_timeout(err, Operation::Pull, SHORT, start.elapsed());
 }

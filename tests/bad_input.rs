@@ -3,23 +3,16 @@
 //! parts of a multi-part message), and the socket keeps working. An oversized message
 //! gets its sender disconnected and delivers nothing.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use experimance_common::socket::{Error, PullSocket, Subscriber};
 use experimance_common::{AnyMessage, Biome, DecodeError, DecodeErrorKind, Era, EraChanged, Framing};
 use serde_json::Value;
 
-#[path = "support/net.rs"]
-mod net;
-use net::{assert_disconnected, raw_peer, raw_socket, READY};
+mod support;
+use support::net::{assert_disconnected, raw_peer, raw_socket};
+use support::{unique_inproc, READY};
 
 const GOOD_JSON: &[u8] = br#"{"type": "EraChanged", "era": "modern", "biome": "forest"}"#;
 const GOOD: EraChanged = EraChanged { era: Era::Modern, biome: Biome::Forest };
-
-fn unique_inproc() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("inproc://exp-bad-input-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
 
 fn pub_frame(topic: &str, json: &[u8]) -> Vec<u8> {
     let mut f = topic.as_bytes().to_vec();
@@ -64,7 +57,7 @@ fn each_receive_fails(
         raw.send(frame, 0).unwrap();
         let err = match kind {
             0 => decode_error(sub.receive::<EraChanged>(), frame),
-            1 => decode_error(sub.receive_any(), frame),
+            1 => decode_error(sub.receive::<AnyMessage>(), frame),
             _ => decode_error(sub.receive::<Value>(), frame),
         };
         assert!(check(err.kind()), "receive #{kind}: unexpected {:?}", err.kind());
@@ -130,7 +123,7 @@ fn subscriber_reports_the_wrong_message_type() {
 
     // The untyped paths accept what the typed one refused.
     raw.send(pub_frame("status", br#"{"type": "IdleStatus", "status": true}"#), 0).unwrap();
-    assert!(matches!(sub.receive_any().unwrap().1, AnyMessage::IdleStatus(_)));
+    assert!(matches!(sub.receive::<AnyMessage>().unwrap().1, AnyMessage::IdleStatus(_)));
 
     raw.send(pub_frame("status", GOOD_JSON), 0).unwrap();
     assert_eq!(sub.receive::<EraChanged>().unwrap().1, GOOD);
@@ -147,7 +140,7 @@ fn subscriber_reports_a_multipart_message_whole() {
 
     let parts: [&[u8]; 3] = [b"status", b"", GOOD_JSON];
     raw.send_multipart(parts, 0).unwrap();
-    let err = decode_error(sub.receive_any(), b"status");
+    let err = decode_error(sub.receive::<AnyMessage>(), b"status");
     assert!(matches!(err.kind(), DecodeErrorKind::Multipart { parts: 3 }), "{:?}", err.kind());
     assert_eq!(err.extra_parts(), [Vec::new(), GOOD_JSON.to_vec()]);
 
@@ -171,7 +164,7 @@ fn subscriber_reports_a_multipart_message_whole() {
 // PullSocket
 
 fn pull_with_raw_pusher() -> (PullSocket, zmq::Socket) {
-    let endpoint = unique_inproc();
+    let endpoint = unique_inproc("bad-input");
     let raw = raw_socket(zmq::PUSH);
     raw.bind(&endpoint).unwrap();
     let pull = PullSocket::builder().connect(&endpoint).unwrap().build().unwrap();
@@ -195,7 +188,7 @@ fn pull_reports_malformed_frames_and_keeps_working() {
             raw.send(frame, 0).unwrap();
             let err = match kind {
                 0 => decode_error(pull.pull::<EraChanged>(), frame),
-                1 => decode_error(pull.pull_any(), frame),
+                1 => decode_error(pull.pull::<AnyMessage>(), frame),
                 _ => decode_error(pull.pull::<Value>(), frame),
             };
             assert!(check(err.kind()), "{:?} pull #{kind}: {:?}", String::from_utf8_lossy(frame), err.kind());
@@ -221,14 +214,14 @@ fn pull_reports_the_wrong_message_type_and_multipart() {
     );
     assert_eq!(err.json_bytes(), frame);
 
-    // A "type" that is not a string: the typed pull refuses it; `pull_any` keeps the
+    // A "type" that is not a string: the typed pull refuses it; `pull::<AnyMessage>` keeps the
     // object whole as an unknown message.
     let frame = br#"{"type": 7, "era": "modern", "biome": "forest"}"#;
     raw.send(&frame[..], 0).unwrap();
     let err = decode_error(pull.pull::<EraChanged>(), frame);
     assert!(matches!(err.kind(), DecodeErrorKind::TypeNotAString), "{:?}", err.kind());
     raw.send(&frame[..], 0).unwrap();
-    assert!(matches!(pull.pull_any().unwrap(), AnyMessage::Unknown(v) if v["type"] == 7));
+    assert!(matches!(pull.pull::<AnyMessage>().unwrap(), AnyMessage::Unknown(v) if v["type"] == 7));
 
     raw.send_multipart([GOOD_JSON, b"second part"], 0).unwrap();
     let err = decode_error(pull.pull::<EraChanged>(), GOOD_JSON);

@@ -18,9 +18,9 @@ use experimance_common::socket::{
 };
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::*;
+use support::net;
 
 /// Library sockets the capacity test holds open at once.
 const AT_ONCE: usize = 5_000;

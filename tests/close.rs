@@ -8,13 +8,9 @@ use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subsc
 use experimance_common::DEFAULT_LINGER;
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
-use net::{unique, DeadPort, READY, SLACK};
-
-fn unique_inproc() -> String {
-    format!("inproc://{}", unique("close"))
-}
+mod support;
+use support::net::DeadPort;
+use support::{unique_inproc, READY, SLACK};
 
 fn push_with_queued_messages(dead: &DeadPort, linger: Option<Duration>) -> PushSocket {
     let builder = PushSocket::builder().connect(&dead.endpoint).unwrap().immediate(false);
@@ -163,7 +159,7 @@ fn receivers_close_at_once_when_their_peer_went_away() {
 fn inproc_close_does_not_wait_for_an_idle_peer() {
     // libzmq finishes closing an inproc socket only when its peer next uses its own
     // socket; here the peer is idle while the other side closes.
-    let endpoint = unique_inproc();
+    let endpoint = unique_inproc("close");
     let mut publisher = Publisher::builder().bind(&endpoint).unwrap().build().unwrap();
     let mut sub = Subscriber::builder().connect(&endpoint).unwrap().subscribe_all().build().unwrap();
     publisher.wait_for_subscribers(1, READY).unwrap();
@@ -178,7 +174,7 @@ fn inproc_close_does_not_wait_for_an_idle_peer() {
     assert!(start.elapsed() < SLACK, "subscriber close took {:?}", start.elapsed());
 
     // The receiving side first, with the sender idle.
-    let endpoint = unique_inproc();
+    let endpoint = unique_inproc("close");
     let mut push = PushSocket::builder().bind(&endpoint).unwrap().build().unwrap();
     let pull = PullSocket::builder().connect(&endpoint).unwrap().build().unwrap();
     push.push(&json!({"type": "Unread"})).unwrap();
@@ -206,7 +202,7 @@ fn a_failed_build_does_not_wedge_the_context() {
 fn a_socket_mixing_tcp_and_inproc_closes_without_a_false_expired_linger() {
     // Bound to tcp and inproc, with an idle inproc peer: nothing is left queued, so the
     // close is Ok (it once waited for the idle peer, and reported an expired linger).
-    let inproc = unique_inproc();
+    let inproc = unique_inproc("close");
     let mut push = PushSocket::builder()
         .bind("tcp://127.0.0.1:*")
         .unwrap()

@@ -2,12 +2,13 @@
 //! proptest roundtrips for every message type, and garbage that must never panic.
 
 use experimance_common::codec::{self, validate_topic};
+use experimance_common::registry::{check_registry, lookup_type, registered_types};
 use experimance_common::*;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-#[path = "support/decoders.rs"]
-mod decoders;
+mod support;
+use support::decoders;
 
 // ---------------------------------------------------------------- golden vectors
 
@@ -266,10 +267,7 @@ fn default_ports_and_timeouts() {
     assert_eq!(DefaultPort::AudioPub.port(), 5565);
     assert_eq!(DEFAULT_PORTS.get("coordinator-pub"), None);
     assert_eq!(DEFAULT_TIMEOUT.as_millis(), 1000);
-    assert_eq!(DEFAULT_RECV_TIMEOUT.as_secs_f64(), 1.0);
     assert_eq!(HEARTBEAT_INTERVAL.as_secs_f64(), 5.0);
-    assert_eq!(DEFAULT_RETRY_ATTEMPTS, 3);
-    assert_eq!(DEFAULT_RETRY_DELAY.as_secs_f64(), 0.5);
     assert_eq!(ZMQ_HEARTBEAT_INTERVAL.as_millis(), 3000);
 }
 
@@ -297,9 +295,9 @@ fn wrong_and_missing_type_are_typed_errors_with_the_raw_frame() {
     assert!(matches!(err.kind(), DecodeErrorKind::Json(_)), "{err}");
     let err = codec::decode_pub::<EraChanged>(b"no-space-here").unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::MissingSeparator));
-    let err = codec::decode_pub_value(b"\xff\xfe {}").unwrap_err();
+    let err = codec::decode_pub::<serde_json::Value>(b"\xff\xfe {}").unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::TopicNotUtf8 { valid_up_to: 0 }));
-    let err = codec::decode_push_value(b"\"just a string\"").unwrap_err();
+    let err = codec::decode_push::<serde_json::Value>(b"\"just a string\"").unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::NotAnObject));
     assert!(err.to_string().contains("just a string"), "the message shows the frame: {err}");
 }
@@ -315,7 +313,7 @@ fn topics_with_spaces_are_rejected_and_empty_topics_work() {
     let (topic, m) = codec::decode_pub::<IdleStatus>(&buf).unwrap();
     assert_eq!((topic, m.status), ("", true));
     // Untyped values must be objects.
-    let err = codec::encode_push_value(&json!([1]), &mut buf).unwrap_err();
+    let err = codec::encode_push(&json!([1]), &mut buf).unwrap_err();
     assert!(matches!(err, EncodeError::NotAnObject { what: "array" }));
 }
 
@@ -337,24 +335,24 @@ fn encoding_reuses_the_buffer() {
 
 #[test]
 fn any_message_dispatches_by_type() {
-    let m = AnyMessage::from_json(
+    let m = codec::decode_push::<AnyMessage>(
         br#"{"type": "LoopRequest", "request_id": "a", "still_image_uri": "b", "style": "c"}"#,
     )
     .unwrap();
     assert_eq!(m.message_type(), Some(MessageType::LoopRequest));
     // Free-form dictionaries of unknown type are kept whole.
     let doc = json!({"type": "Mystery", "id": "task-123", "parameters": {"resolution": [800, 600]}});
-    let m = AnyMessage::from_json(doc.to_string().as_bytes()).unwrap();
+    let m = codec::decode_push::<AnyMessage>(doc.to_string().as_bytes()).unwrap();
     assert_eq!(m, AnyMessage::Unknown(doc.clone()));
-    assert_eq!(m.to_json(), doc);
+    assert_eq!(m.to_json().unwrap(), doc);
     // A document without a type is kept whole too.
-    let m = AnyMessage::from_json(br#"{"x": 1}"#).unwrap();
+    let m = codec::decode_push::<AnyMessage>(br#"{"x": 1}"#).unwrap();
     assert_eq!(m, AnyMessage::Unknown(json!({"x": 1})));
     assert_eq!(m.type_name(), None);
     // A known type whose document does not fit is an error holding the frame.
-    let err = AnyMessage::from_json(br#"{"type": "IdleStatus", "status": "yes"}"#).unwrap_err();
+    let err = codec::decode_push::<AnyMessage>(br#"{"type": "IdleStatus", "status": "yes"}"#).unwrap_err();
     assert_eq!(err.raw(), br#"{"type": "IdleStatus", "status": "yes"}"#);
-    assert!(AnyMessage::from_json(b"[]").is_err());
+    assert!(codec::decode_push::<AnyMessage>(b"[]").is_err());
 }
 
 // ---------------------------------------------------------------- user-defined types
@@ -381,9 +379,9 @@ fn user_types_register_and_decode_as_any() {
     assert!(registered_types().iter().any(|t| t.type_name() == "Ping"));
     check_registry().expect("no duplicate wire names in this test binary");
 
-    let m = AnyMessage::from_json(br#"{"type": "SandLevel", "mm": 12, "zone": null}"#).unwrap();
+    let m = codec::decode_push::<AnyMessage>(br#"{"type": "SandLevel", "mm": 12, "zone": null}"#).unwrap();
     assert_eq!(m.type_name(), Some("SandLevel"));
-    assert_eq!(m.to_json(), json!({"type": "SandLevel", "mm": 12, "zone": null}));
+    assert_eq!(m.to_json().unwrap(), json!({"type": "SandLevel", "mm": 12, "zone": null}));
     assert_eq!(m.downcast::<SandLevel>().unwrap(), SandLevel { millimetres: 12, zone: None });
 
     // An empty struct encodes to just its tag.
@@ -552,24 +550,24 @@ proptest! {
     #[test]
     fn every_type_roundtrips_through_any(topic in topic(), msg in any_builtin()) {
         let mut buf = Vec::new();
-        codec::encode_pub_any(&topic, &msg, &mut buf).unwrap();
-        let (t, back) = codec::decode_pub_any(&buf).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        codec::encode_pub(&topic, &msg, &mut buf).unwrap();
+        let (t, back) = codec::decode_pub::<AnyMessage>(&buf).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(t, topic.as_str());
         prop_assert_eq!(&back, &msg);
-        codec::encode_push_any(&msg, &mut buf).unwrap();
-        prop_assert_eq!(&codec::decode_push_any(&buf).unwrap(), &msg);
+        codec::encode_push(&msg, &mut buf).unwrap();
+        prop_assert_eq!(&codec::decode_push::<AnyMessage>(&buf).unwrap(), &msg);
         // The untyped path sees the same document, "type" included.
-        let value = codec::decode_push_value(&buf).unwrap();
+        let value = codec::decode_push::<serde_json::Value>(&buf).unwrap();
         prop_assert_eq!(value.get("type").and_then(Value::as_str), msg.type_name());
-        prop_assert_eq!(value, msg.to_json());
+        prop_assert_eq!(value, msg.to_json().unwrap());
     }
 
     #[test]
     fn untyped_objects_roundtrip(topic in topic(), fields in extra_fields()) {
         let value = Value::Object(fields);
         let mut buf = Vec::new();
-        codec::encode_pub_value(&topic, &value, &mut buf).unwrap();
-        let (t, back) = codec::decode_pub_value(&buf).unwrap();
+        codec::encode_pub(&topic, &value, &mut buf).unwrap();
+        let (t, back) = codec::decode_pub::<serde_json::Value>(&buf).unwrap();
         prop_assert_eq!(t, topic.as_str());
         prop_assert_eq!(back, value);
     }
@@ -580,7 +578,7 @@ proptest! {
         let mut buf = Vec::new();
         let typed = codec::encode_pub(&topic, &IdleStatus { status: true }, &mut buf);
         prop_assert!(typed.is_err());
-        let untyped = codec::encode_pub_value(&topic, &json!({}), &mut buf);
+        let untyped = codec::encode_pub(&topic, &json!({}), &mut buf);
         prop_assert!(untyped.is_err());
     }
 
@@ -592,7 +590,7 @@ proptest! {
     #[test]
     fn mangled_valid_frames_never_panic(msg in any_builtin(), cut in any::<prop::sample::Index>(), flip in any::<(prop::sample::Index, u8)>()) {
         let mut buf = Vec::new();
-        codec::encode_pub_any("t", &msg, &mut buf).unwrap();
+        codec::encode_pub("t", &msg, &mut buf).unwrap();
         let mut mangled = buf.clone();
         let i = flip.0.index(mangled.len());
         mangled[i] ^= flip.1;

@@ -19,7 +19,8 @@ use experimance_common::{Biome, DefaultPort, Era, EraChanged};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-const READY: Duration = Duration::from_secs(5);
+mod support;
+use support::READY;
 
 /// A fresh directory for one test, removed when dropped.
 struct TempDir(PathBuf);

@@ -8,9 +8,9 @@ use experimance_common::security::{AuthPolicy, CurveKeyPair};
 use experimance_common::socket::{PullSocket, PushSocket};
 use serde_json::{json, Value};
 
-#[path = "support/python.rs"]
-mod python;
+mod support;
 use python::{write_cases, Peer, Role};
+use support::python;
 
 const N: usize = 20;
 const WAIT: Duration = Duration::from_secs(20);

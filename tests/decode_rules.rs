@@ -4,6 +4,7 @@
 //! encode.
 
 use experimance_common::codec;
+use experimance_common::registry::lookup_type;
 use experimance_common::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -43,13 +44,12 @@ fn every_decoder<M: Message>(json: &[u8]) -> Vec<(&'static str, DecodeErrorKind)
     let f = &pub_frame[..];
     vec![
         push("typed push", json, codec::decode_push::<M>(json)),
-        push("any push", json, codec::decode_push_any(json)),
-        push("any from_json", json, AnyMessage::from_json(json)),
-        push("value push", json, codec::decode_push_value(json)),
+        push("any push", json, codec::decode_push::<AnyMessage>(json)),
+        push("value push", json, codec::decode_push::<serde_json::Value>(json)),
         push("registry", json, lookup_type(M::TYPE).unwrap().decode(json)),
         push("typed pub", f, codec::decode_pub::<M>(f)),
-        push("any pub", f, codec::decode_pub_any(f)),
-        push("value pub", f, codec::decode_pub_value(f)),
+        push("any pub", f, codec::decode_pub::<AnyMessage>(f)),
+        push("value pub", f, codec::decode_pub::<serde_json::Value>(f)),
     ]
 }
 
@@ -103,7 +103,7 @@ fn lone_surrogates_are_rejected_by_every_decoder_even_when_ignored() {
     // A proper pair, an escaped backslash before "ud800", and a plain escape decode.
     for field in [r#""note":"\ud83d\ude00""#, r#""note":"\\ud800""#, r#""note":"\u00e9\n""#] {
         assert!(codec::decode_push::<EraChanged>(&era_with(field)).is_ok(), "{field}");
-        assert!(codec::decode_push_value(&era_with(field)).is_ok(), "{field}");
+        assert!(codec::decode_push::<serde_json::Value>(&era_with(field)).is_ok(), "{field}");
     }
 }
 
@@ -140,8 +140,8 @@ fn deep_nesting_is_refused_by_every_decoder_without_overflowing_the_stack() {
     // The object and 126 arrays in it are within serde_json's limit, for every decoder.
     let deep = format!(r#""deep":{}{}"#, "[".repeat(126), "]".repeat(126));
     assert!(codec::decode_push::<EraChanged>(&era_with(&deep)).is_ok());
-    assert!(codec::decode_push_value(&era_with(&deep)).is_ok());
-    assert!(codec::decode_push_any(&era_with(&deep)).is_ok());
+    assert!(codec::decode_push::<serde_json::Value>(&era_with(&deep)).is_ok());
+    assert!(codec::decode_push::<AnyMessage>(&era_with(&deep)).is_ok());
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn a_repeated_top_level_key_is_rejected_by_every_decoder() {
     // Nested free-form objects are not checked (serde_json keeps the last, as Python).
     let doc = era_with(r#""meta":{"a":1,"a":2}"#);
     assert!(codec::decode_push::<EraChanged>(&doc).is_ok());
-    assert_eq!(codec::decode_push_value(&doc).unwrap()["meta"], json!({"a": 2}));
+    assert_eq!(codec::decode_push::<serde_json::Value>(&doc).unwrap()["meta"], json!({"a": 2}));
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn a_huge_frame_gives_bounded_error_text_and_keeps_every_byte() {
     let err = codec::decode_push::<EraChanged>(doc.as_bytes()).unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::WrongType { found, .. } if found.len() < 100), "{err}");
     let doc = format!(r#"{{"{name}":1,"{name}":2}}"#);
-    let err = codec::decode_push_value(doc.as_bytes()).unwrap_err();
+    let err = codec::decode_push::<serde_json::Value>(doc.as_bytes()).unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::DuplicateKey { key } if key.len() < 100), "{err}");
     // serde's own messages quote the value: the text stays bounded anyway.
     let doc = format!(r#"{{"type":"EraChanged","era":"{name}","biome":"forest"}}"#);
@@ -228,16 +228,22 @@ fn non_finite_floats_are_an_encode_error_naming_the_field() {
         let lr = LoopReady { loop_id: "l".into(), uri: "u".into(), is_video: true, duration_s: Some(v) };
         let err = codec::encode_pub("loops", &lr, &mut buf).unwrap_err();
         assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "duration_s"), "{err}");
-        let err = codec::encode_push_any(&AnyMessage::LoopReady(lr), &mut buf).unwrap_err();
+        let err = codec::encode_push(&AnyMessage::LoopReady(lr), &mut buf).unwrap_err();
         assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "duration_s"), "{err}");
         let probe = Probe { payload: Point { x: v }, samples: vec![1.0] };
         let err = codec::encode_push(&probe, &mut buf).unwrap_err();
+        assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "payload.x"), "{err}");
+        // As a JSON value too: the same error, not a `null` document.
+        let err = DynMessage::to_json(&probe).unwrap_err();
+        assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "payload.x"), "{err}");
+        let err = AnyMessage::Registered(Box::new(probe)).to_json().unwrap_err();
         assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "payload.x"), "{err}");
         let probe = Probe { payload: Point { x: 0.0 }, samples: vec![1.0, 2.0, v as f32] };
         let err = codec::encode_push(&probe, &mut buf).unwrap_err();
         assert!(matches!(&err, EncodeError::NonFiniteFloat { field, .. } if field == "samples[2]"), "{err}");
         // A registered type through AnyMessage.
-        let any = AnyMessage::from_json(br#"{"type":"Probe","payload":{"x":1.0},"samples":[]}"#).unwrap();
+        let any = codec::decode_push::<AnyMessage>(br#"{"type":"Probe","payload":{"x":1.0},"samples":[]}"#)
+            .unwrap();
         assert!(matches!(any, AnyMessage::Registered(_)));
     }
     // A null that is a real null, and "null" inside a string, still encode.
@@ -246,7 +252,7 @@ fn non_finite_floats_are_an_encode_error_naming_the_field() {
     assert_eq!(codec::decode_push::<LoopReady>(&buf).unwrap(), lr);
     // A free-form Value cannot hold a NaN at all.
     assert!(serde_json::Number::from_f64(f64::NAN).is_none());
-    assert!(codec::encode_push_value(&json!({"type": "X", "v": f64::NAN}), &mut buf).is_ok());
+    assert!(codec::encode_push(&json!({"type": "X", "v": f64::NAN}), &mut buf).is_ok());
     assert_eq!(serde_json::from_slice::<Value>(&buf).unwrap()["v"], Value::Null);
 }
 

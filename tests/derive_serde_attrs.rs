@@ -8,7 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use experimance_common::{lookup_type, FieldInfo, Message};
+use experimance_common::registry::{lookup_type, FieldInfo};
+use experimance_common::Message;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use experimance_common::socket::{Error, Operation, Publisher, PullSocket, PushSocket, Subscriber, MAX_WAIT};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::{bind_endpoint, unique, DeadPort, Transport, READY, SHORT, SLACK};
+use support::net;
 
 /// CPU time the calling thread has used.
 fn thread_cpu_time() -> Duration {

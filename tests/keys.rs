@@ -10,8 +10,8 @@ use experimance_common::security::{
     CurveKeyPair, CurvePublicKey, CurveSecretKey, KeyError, KeyFileProblem, Z85Error,
 };
 
-#[path = "support/python.rs"]
-mod python;
+mod support;
+use support::python;
 
 fn temp_dir(what: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("exp-keys-{what}-{}", std::process::id()));

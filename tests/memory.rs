@@ -13,9 +13,9 @@ use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subsc
 use experimance_common::DEFAULT_MAX_MESSAGE_SIZE;
 use serde_json::Value;
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::READY;
+use support::net;
 
 const MB: usize = 1024 * 1024;
 
@@ -161,7 +161,7 @@ fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
                 received += 1;
                 // The slow consumer: 1 ms a message.
                 std::thread::sleep(Duration::from_millis(1));
-                if received % 64 == 0 {
+                if received.is_multiple_of(64) {
                     peak = peak.max(rss());
                 }
             }
@@ -220,7 +220,7 @@ fn publisher_flooding_a_slow_subscriber_stays_within_the_queue_bound() {
             last = Some(seq);
             received += 1;
             std::thread::sleep(Duration::from_millis(1));
-            if received % 64 == 0 {
+            if received.is_multiple_of(64) {
                 peak = peak.max(rss());
             }
         }

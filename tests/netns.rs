@@ -16,9 +16,9 @@ use experimance_common::socket::{
     Error, PullSocket, PushSocket, DEAD_PEER_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES,
 };
 
-#[path = "support/netns.rs"]
-mod netns;
+mod support;
 use netns::{field, Host, Lab, Peer, LINE};
+use support::netns;
 
 /// How long a peer may take to start and connect.
 const START: Duration = Duration::from_secs(10);

@@ -1,8 +1,8 @@
 //! Proves the Python peer (tests/python/peer.py) on its own: Python <-> Python over
 //! tcp, sync and async pyzmq, and that wrong expectations and timeouts are reported.
 
-#[path = "support/python.rs"]
-mod python;
+mod support;
+use support::python;
 
 use python::{Mode, Peer, PeerReport, Role};
 use serde_json::{json, Value};

@@ -1,7 +1,8 @@
 //! Two types claiming one wire name are caught by `check_registry` (its own test binary,
 //! so the clash does not disturb the other tests).
 
-use experimance_common::{check_registry, Message};
+use experimance_common::registry::check_registry;
+use experimance_common::Message;
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, Message)]
 #[message(type = "Clash")]

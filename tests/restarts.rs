@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::READY;
+use support::net;
 
 const ROLE: &str = "EXPERIMANCE_TEST_PEER";
 const ENDPOINT: &str = "EXPERIMANCE_TEST_PEER_ENDPOINT";

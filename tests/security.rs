@@ -11,9 +11,9 @@ use experimance_common::security::{AuthPolicy, CurveKeyPair};
 use experimance_common::socket::{Error, PullSocket, PushSocket};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::READY;
+use support::net;
 
 /// A CURVE server (PULL) admitting only `allowed`, bound to a free loopback port.
 fn curve_server(keys: &CurveKeyPair, allowed: &CurveKeyPair) -> PullSocket {

@@ -9,8 +9,8 @@
 mod image_controller;
 #[path = "../examples/image_worker.rs"]
 mod image_worker;
-#[path = "support/python.rs"]
-mod python;
+mod support;
+use support::python;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -24,7 +24,7 @@ const REQUESTS: usize = 24;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_image_worker_served_by_a_python_controller() {
     let requests: Vec<_> = (0..REQUESTS).map(image_controller::request).collect();
-    let as_case = |m: AnyMessage| (String::new(), m.to_json());
+    let as_case = |m: AnyMessage| (String::new(), m.to_json().expect("a task encodes"));
     let tasks = python::write_cases(&requests.iter().cloned().map(|r| as_case(r.into())).collect::<Vec<_>>());
     let images = python::write_cases(
         &requests.iter().map(|r| as_case(image_worker::image_for(r).into())).collect::<Vec<_>>(),

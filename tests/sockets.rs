@@ -13,29 +13,12 @@ use experimance_common::socket::{
     global_context, EndpointError, EndpointProblem, Error, Operation, Publisher, PullSocket, PushSocket,
     Subscriber,
 };
-use experimance_common::{codec, AnyMessage, Biome, Era, EraChanged, IdleStatus};
+use experimance_common::{codec, AnyMessage, EraChanged, IdleStatus};
 use serde_json::{json, Value};
 
-#[path = "support/net.rs"]
-mod net;
-use net::*;
-
-fn era(i: usize) -> EraChanged {
-    const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
-    EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
-}
-
-/// Asserts `err` is a timeout of `op` after `after`, and that it took `after` to `after + SLACK`.
-fn assert_timeout(err: Error, op: Operation, after: Duration, elapsed: Duration) {
-    match err {
-        Error::Timeout { op: o, after: a } => {
-            assert_eq!((o, a), (op, after), "timeout reports the operation and the timeout");
-        }
-        other => panic!("expected a {op} timeout, got {other:?}"),
-    }
-    assert!(elapsed >= after, "{op} returned after {elapsed:?}, sooner than its timeout {after:?}");
-    assert!(elapsed <= after + SLACK, "{op} returned after {elapsed:?}, timeout {after:?}");
-}
+mod support;
+use support::net::*;
+use support::{assert_timeout, era, over_every_transport};
 
 // ---------------------------------------------------------------------------------
 // pub/sub and push/pull over every transport
@@ -63,7 +46,7 @@ fn pubsub_roundtrip(transport: Transport) {
 
     // Any message type.
     publisher.publish(&msg).unwrap();
-    let (topic, got) = subscriber.receive_any().unwrap();
+    let (topic, got) = subscriber.receive::<AnyMessage>().unwrap();
     assert_eq!(topic, "era");
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
@@ -91,20 +74,7 @@ fn pubsub_roundtrip(transport: Transport) {
     publisher.close().unwrap();
 }
 
-#[test]
-fn pubsub_over_tcp() {
-    pubsub_roundtrip(Transport::Tcp);
-}
-
-#[test]
-fn pubsub_over_ipc() {
-    pubsub_roundtrip(Transport::Ipc);
-}
-
-#[test]
-fn pubsub_over_inproc() {
-    pubsub_roundtrip(Transport::Inproc);
-}
+over_every_transport!(pubsub_roundtrip);
 
 fn pushpull_roundtrip(transport: Transport) {
     let mut push = PushSocket::builder().bind(&bind_endpoint(transport)).unwrap().build().unwrap();
@@ -116,7 +86,7 @@ fn pushpull_roundtrip(transport: Transport) {
     assert_eq!(pull.pull::<EraChanged>().unwrap(), msg);
 
     push.push(&msg).unwrap();
-    let got = pull.pull_any().unwrap();
+    let got = pull.pull::<AnyMessage>().unwrap();
     assert!(matches!(&got, AnyMessage::EraChanged(m) if *m == msg), "got {got:?}");
 
     // A free-form dictionary, as Python services push them.
@@ -132,20 +102,7 @@ fn pushpull_roundtrip(transport: Transport) {
     pull.close().unwrap();
 }
 
-#[test]
-fn pushpull_over_tcp() {
-    pushpull_roundtrip(Transport::Tcp);
-}
-
-#[test]
-fn pushpull_over_ipc() {
-    pushpull_roundtrip(Transport::Ipc);
-}
-
-#[test]
-fn pushpull_over_inproc() {
-    pushpull_roundtrip(Transport::Inproc);
-}
+over_every_transport!(pushpull_roundtrip);
 
 /// The usual direction reversed (later Python versions allow it): the subscriber and
 /// the pull socket bind, the publisher and the push socket connect.
@@ -323,7 +280,7 @@ fn receive_times_out_after_its_timeout() {
     assert_timeout(err, Operation::Receive, Duration::from_millis(50), start.elapsed());
     // ... and the socket's own timeout applies again afterwards.
     let start = Instant::now();
-    let err = subscriber.receive_any().unwrap_err();
+    let err = subscriber.receive::<AnyMessage>().unwrap_err();
     assert_timeout(err, Operation::Receive, SHORT, start.elapsed());
 
     let start = Instant::now();
@@ -419,7 +376,7 @@ fn python_formatted_pub_frame_arrives_typed() {
     raw.send(format!("status {PYTHON_JSON}").as_bytes(), 0).unwrap();
     assert_eq!(subscriber.receive::<EraChanged>().unwrap(), ("status".into(), era(1)));
     raw.send(format!("status-updates {PYTHON_JSON}").as_bytes(), 0).unwrap();
-    let (topic, msg) = subscriber.receive_any().unwrap();
+    let (topic, msg) = subscriber.receive::<AnyMessage>().unwrap();
     assert_eq!(topic, "status-updates");
     assert!(matches!(msg, AnyMessage::EraChanged(m) if m == era(1)));
     // Extra fields (forward compatibility) are ignored by the typed decode.
@@ -678,4 +635,32 @@ fn a_socket_mixing_tcp_and_inproc_waits_for_its_tcp_peers() {
         .build()
         .unwrap();
     assert_eq!(mixed.wait_for_peers(2, READY).unwrap(), 2);
+}
+
+/// A bound subscriber and a connecting publisher (libzmq #2267): libzmq attaches the
+/// publisher's connection, and sends it the subscriptions, only when the subscriber
+/// next processes its commands. `wait_connected` on the subscriber does that, so the
+/// publisher's `wait_for_subscribers` returns without the subscriber receiving.
+#[test]
+fn a_bound_subscriber_sends_its_subscriptions_once_it_waited_for_the_publisher() {
+    for transport in [Transport::Tcp, Transport::Ipc, Transport::Inproc] {
+        for round in 0..20 {
+            let mut sub = Subscriber::builder()
+                .bind(&bind_endpoint(transport))
+                .unwrap()
+                .subscribe("hb")
+                .receive_timeout(READY)
+                .build()
+                .unwrap();
+            let mut publisher =
+                Publisher::builder().connect(&sub.endpoint()).unwrap().topic("hb").unwrap().build().unwrap();
+            sub.wait_connected(READY).unwrap();
+            publisher
+                .wait_for_subscribers(1, READY)
+                .unwrap_or_else(|e| panic!("{transport:?}, round {round}: {e}"));
+            publisher.publish(&IdleStatus { status: true }).unwrap();
+            let (topic, m): (_, IdleStatus) = sub.receive().unwrap();
+            assert_eq!((topic.as_str(), m.status), ("hb", true));
+        }
+    }
 }

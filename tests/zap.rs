@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use experimance_common::security::{AuthCounts, AuthPolicy, Authenticator, CurveKeyPair};
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 use net::READY;
+use support::net;
 
 /// How long a refused peer is given to get through anyway.
 const REFUSED_WAIT: Duration = Duration::from_millis(500);

@@ -151,7 +151,7 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
     while start.elapsed() < duration {
         let era = Era::ALL[(i / 1000) as usize % Era::ALL.len()];
         let biome = Biome::ALL[(i / 100) as usize % Biome::ALL.len()];
-        if i % 1000 == 0 {
+        if i.is_multiple_of(1000) {
             events.publish(&EraChanged { era, biome })?;
             add(&c.events_sent);
         }
@@ -171,7 +171,7 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
         add(&c.events_sent);
         renders.push_timeout(&request, Duration::from_secs(5))?;
         add(&c.renders_sent);
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             let t = TransitionRequest {
                 request_id: format!("t{i}"),
                 from_image_uri: format!("file:///tmp/experimance/r{}.png", i.saturating_sub(10)),

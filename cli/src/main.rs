@@ -15,8 +15,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use experimance_common::registry::{lookup_type, registered_types};
 use experimance_common::socket::{Error as SocketError, Publisher, PullSocket, PushSocket, Role, Subscriber};
-use experimance_common::{codec, lookup_type, registered_types, DefaultPort, Topic};
+use experimance_common::{codec, DefaultPort, Topic};
 use serde_json::Value;
 
 use crate::endpoint::CliEndpoint;

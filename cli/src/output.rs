@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use experimance_common::{DecodeError, MessageInfo};
+use experimance_common::registry::MessageInfo;
+use experimance_common::DecodeError;
 use serde_json::{json, Value};
 
 const BOLD: &str = "\x1b[1m";

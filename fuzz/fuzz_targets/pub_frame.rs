@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         Ok((topic, json)) => assert_eq!(topic.len() + 1 + json.len(), data.len()),
         Err(e) => assert_eq!(e.raw(), data),
     }
-    if let Err(e) = experimance_common::codec::decode_pub_value(data) {
+    if let Err(e) = experimance_common::codec::decode_pub::<serde_json::Value>(data) {
         let json = e.json_bytes();
         assert!(data.ends_with(json));
         if let Some(topic) = e.topic() {

@@ -30,7 +30,7 @@ fn impl_message(input: &Input<'_>) -> TokenStream {
     let fields = fields.iter().filter(|f| !f.skipped).map(|f| {
         let Field { wire_name, rust_type, optional, decode_names, .. } = f;
         quote! {
-            ::experimance_common::FieldInfo {
+            ::experimance_common::registry::FieldInfo {
                 name: #wire_name,
                 rust_type: #rust_type,
                 optional: #optional,
@@ -59,7 +59,7 @@ fn impl_message(input: &Input<'_>) -> TokenStream {
             }
 
             ::experimance_common::__private::inventory::submit! {
-                ::experimance_common::MessageInfo::__new::<#ident>(
+                ::experimance_common::registry::MessageInfo::__new::<#ident>(
                     ::core::concat!(::core::module_path!(), "::", #rust_name),
                     &[#(#fields),*],
                 )

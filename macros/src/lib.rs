@@ -19,7 +19,7 @@
 //!
 //! The derive implements `experimance_common::Message` (its `TYPE` and `ALIASES`) and
 //! registers the type, with a description of its fields, in the process-wide registry
-//! (`experimance_common::registered_types()`).
+//! (`experimance_common::registry::registered_types()`).
 //!
 //! # Requirements
 //!

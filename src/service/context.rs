@@ -61,9 +61,9 @@ pub(crate) struct Shared {
     pub(crate) name: String,
     pub(crate) topic_mode: TopicMode,
     pub(crate) default_topic: Option<String>,
-    pub(crate) publisher: Option<mpsc::Sender<Vec<u8>>>,
+    pub(crate) publisher: Option<mpsc::Sender<Outgoing>>,
     /// Named push sockets; the default one (responses) is `default_push`.
-    pub(crate) pushes: Vec<(String, mpsc::Sender<Vec<u8>>)>,
+    pub(crate) pushes: Vec<(String, mpsc::Sender<Outgoing>)>,
     pub(crate) default_push: Option<usize>,
     pending: Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>,
     expired: Mutex<VecDeque<String>>,
@@ -84,8 +84,8 @@ impl Shared {
         name: String,
         topic_mode: TopicMode,
         default_topic: Option<String>,
-        publisher: Option<mpsc::Sender<Vec<u8>>>,
-        pushes: Vec<(String, mpsc::Sender<Vec<u8>>)>,
+        publisher: Option<mpsc::Sender<Outgoing>>,
+        pushes: Vec<(String, mpsc::Sender<Outgoing>)>,
         default_push: Option<usize>,
         health: HealthBook,
     ) -> Shared {
@@ -186,8 +186,16 @@ impl std::fmt::Debug for Context {
     }
 }
 
-async fn send(tx: &mpsc::Sender<Vec<u8>>, frame: Vec<u8>) -> Result<(), ServiceError> {
-    tx.send(frame).await.map_err(|_| ServiceError::Stopped)
+/// One frame for a sending socket's writer task.
+pub(crate) struct Outgoing {
+    pub(crate) frame: Vec<u8>,
+    /// Told the send's outcome, for a caller that waits on it ([`Context::request`]);
+    /// fire-and-forget sends leave it empty and the writer only counts and logs.
+    pub(crate) sent: Option<oneshot::Sender<Result<(), crate::socket::Error>>>,
+}
+
+async fn send(tx: &mpsc::Sender<Outgoing>, frame: Vec<u8>) -> Result<(), ServiceError> {
+    tx.send(Outgoing { frame, sent: None }).await.map_err(|_| ServiceError::Stopped)
 }
 
 impl Context {
@@ -196,7 +204,7 @@ impl Context {
         &self.shared.name
     }
 
-    fn publisher(&self) -> Result<&mpsc::Sender<Vec<u8>>, ServiceError> {
+    fn publisher(&self) -> Result<&mpsc::Sender<Outgoing>, ServiceError> {
         self.shared.publisher.as_ref().ok_or_else(|| ServiceError::NoSocket { what: "publisher".into() })
     }
 
@@ -240,7 +248,7 @@ impl Context {
         let tx = self.publisher()?;
         let topic = self.topic_for(value.get("type").and_then(Value::as_str))?;
         let mut frame = Vec::new();
-        crate::codec::encode_pub_value(topic, value, &mut frame)?;
+        crate::codec::encode_pub(topic, value, &mut frame)?;
         send(tx, frame).await
     }
 
@@ -249,7 +257,7 @@ impl Context {
         send(self.publisher()?, frame).await
     }
 
-    fn push_socket(&self, name: Option<&str>) -> Result<&mpsc::Sender<Vec<u8>>, ServiceError> {
+    fn push_socket(&self, name: Option<&str>) -> Result<&mpsc::Sender<Outgoing>, ServiceError> {
         let found = match name {
             Some(name) => self.shared.pushes.iter().find(|(n, _)| n == name),
             None => self.shared.default_push.and_then(|i| self.shared.pushes.get(i)),
@@ -308,7 +316,9 @@ impl Context {
     /// counted as late (see [`Summary`](super::Summary)) and dispatched to the handlers.
     ///
     /// # Errors
-    /// [`ServiceError::RequestTimeout`]; [`ServiceError::DuplicateRequest`] when a
+    /// [`ServiceError::RequestTimeout`]; [`ServiceError::RequestNotSent`] as soon as
+    /// the push socket fails to send it (no worker took it within the socket's send
+    /// timeout, for example); [`ServiceError::DuplicateRequest`] when a
     /// request with the same id is waiting; [`ServiceError::Decode`] when the response
     /// does not decode as `R::Response`; as [`push`](Self::push).
     pub async fn request<R: Request>(
@@ -329,8 +339,17 @@ impl Context {
             }
             pending.insert(id.clone(), reply_tx);
         }
+        let (sent_tx, sent_rx) = oneshot::channel();
         let exchange = async {
-            send(tx, frame).await?;
+            tx.send(Outgoing { frame, sent: Some(sent_tx) }).await.map_err(|_| ServiceError::Stopped)?;
+            // A request that never left is an error now, not a timeout later.
+            match sent_rx.await {
+                Ok(Ok(())) => {}
+                Ok(Err(source)) => {
+                    return Err(ServiceError::RequestNotSent { request_id: id.clone(), source })
+                }
+                Err(_) => return Err(ServiceError::Stopped),
+            }
             reply_rx.await.map_err(|_| ServiceError::Stopped)
         };
         match tokio::time::timeout(timeout, exchange).await {

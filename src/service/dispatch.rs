@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use super::context::Context;
 use super::error::{BoxError, ServiceError};
+use crate::codec::de::peek_type;
+use crate::codec::tag::decode_tagged;
 use crate::error::{DecodeError, DecodeErrorKind, Framing};
-use crate::message::{decode_tagged, peek_type};
 use crate::{AnyMessage, Message, Topic};
 
 /// A response a handler gives back: the PUSH frame of a message, pushed by a worker on
@@ -74,7 +75,7 @@ impl<M: Message> Outcome for M {
 impl Outcome for AnyMessage {
     fn into_reply(self) -> Result<Option<Reply>, BoxError> {
         let mut frame = Vec::new();
-        crate::codec::encode_push_any(&self, &mut frame)?;
+        crate::codec::encode_push(&self, &mut frame)?;
         Ok(Some(Reply { frame }))
     }
 }
@@ -82,7 +83,7 @@ impl Outcome for AnyMessage {
 impl Outcome for Value {
     fn into_reply(self) -> Result<Option<Reply>, BoxError> {
         let mut frame = Vec::new();
-        crate::codec::encode_push_value(&self, &mut frame)?;
+        crate::codec::encode_push(&self, &mut frame)?;
         Ok(Some(Reply { frame }))
     }
 }
@@ -429,7 +430,7 @@ impl Table {
             log::debug!("{}: no handler for a {label} message", ctx.name());
             return None;
         };
-        match crate::codec::parse_object(json) {
+        match crate::codec::de::parse_object(json) {
             Ok(value) => Some(Dispatch {
                 called: unknown(ctx, Topic::from(topic), value),
                 label: Label::Unknown(label),
@@ -449,7 +450,7 @@ impl Table {
         framing: Framing,
         label: Label,
     ) -> Option<Dispatch> {
-        match AnyMessage::decode_kind(json) {
+        match AnyMessage::read_json(json) {
             Ok(msg) => Some(Dispatch { called: f(ctx, Topic::from(topic), msg), label }),
             Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
         }

@@ -58,6 +58,15 @@ pub enum ServiceError {
         /// The timeout that passed.
         after: Duration,
     },
+    /// The push socket could not send the request (for example, no worker took it
+    /// within the socket's send timeout); no response can come.
+    #[error("request \"{request_id}\" was not sent: {source}")]
+    RequestNotSent {
+        /// The request's id.
+        request_id: String,
+        /// Why the send failed.
+        source: crate::socket::Error,
+    },
     /// A request with this id is already waiting for its response.
     #[error("request \"{request_id}\" is already pending")]
     DuplicateRequest {

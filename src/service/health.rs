@@ -122,7 +122,7 @@ pub struct HealthSnapshot {
     pub state: ServiceState,
     /// The worst status among the checks (`unknown` without any).
     pub overall_status: HealthStatus,
-    /// The last [`MAX_CHECKS`] checks, oldest first.
+    /// The last 50 checks, oldest first.
     pub checks: Vec<HealthCheck>,
     /// Since the service was built.
     pub uptime: Duration,

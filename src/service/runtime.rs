@@ -14,13 +14,12 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::context::{Context, Shared, TopicMode};
+use super::context::{Context, Outgoing, Shared, TopicMode};
 use super::dispatch::{Called, CatchUnwind, Dispatch, HandlerResult, Handlers, Table};
 use super::error::ServiceError;
 use super::health::{health_dir, HealthBook, HealthStatus, ServiceState};
-use crate::codec::Payload;
 use crate::config::{PublisherConfig, PullConfig, PushConfig, SubscriberConfig};
-use crate::error::{DecodeError, EncodeError, Framing};
+use crate::error::{DecodeErrorKind, EncodeError, Framing};
 use crate::socket::{Error as SocketError, Publisher, PullSocket, PushSocket, Subscriber};
 use crate::HEARTBEAT_INTERVAL;
 
@@ -215,6 +214,11 @@ impl ServiceBuilder {
 
     /// At most `n` handlers run at once (default 1: in order, on the receiving task).
     /// Above 1, async handlers run as tokio tasks.
+    ///
+    /// The default differs from the Python `WorkerService`'s 10 on purpose: 1 keeps
+    /// a subscriber's messages in order, and a worker at capacity stops pulling
+    /// instead of dropping work, so the next task goes to an idle worker. Raise it
+    /// for handlers that wait on I/O.
     pub fn max_concurrent(mut self, n: usize) -> Self {
         if n == 0 {
             self.error.get_or_insert(ServiceError::ZeroConcurrency);
@@ -337,28 +341,24 @@ enum Sender {
 struct Writer {
     name: String,
     socket: Sender,
-    rx: mpsc::Receiver<Vec<u8>>,
+    rx: mpsc::Receiver<Outgoing>,
 }
 
 /// A complete frame, sent as it is.
 struct Frame(Vec<u8>);
 
-impl Payload for Frame {
+impl crate::codec::sealed::Sealed for Frame {
+    fn write_json(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        buf.extend_from_slice(&self.0);
+        Ok(())
+    }
+    fn read_json(json: &str) -> Result<Self, DecodeErrorKind> {
+        Ok(Frame(json.as_bytes().to_vec()))
+    }
+    /// The frame has its topic already.
     fn encode_pub(&self, _topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         buf.clear();
-        buf.extend_from_slice(&self.0);
-        Ok(())
-    }
-    fn encode_push(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        buf.clear();
-        buf.extend_from_slice(&self.0);
-        Ok(())
-    }
-    fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
-        crate::codec::split_pub(frame).map(|(t, j)| (t, Frame(j.to_vec())))
-    }
-    fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
-        Ok(Frame(frame.to_vec()))
+        self.write_json(buf)
     }
 }
 
@@ -386,10 +386,19 @@ impl Writer {
                     continue;
                 }
             };
-            let Some(frame) = frame else { break };
+            let Some(Outgoing { frame, sent: waiter }) = frame else { break };
             let sent = match &mut self.socket {
                 Sender::Pub(p) => p.publish_async(&Frame(frame)).await,
                 Sender::Push(p) => p.push_async(&Frame(frame)).await,
+            };
+            let sent = match waiter {
+                Some(waiter) => {
+                    let failed = sent.as_ref().err().map(ToString::to_string);
+                    // The waiter may have timed out and gone; the outcome still counts.
+                    let _ = waiter.send(sent);
+                    failed.map_or(Ok(()), Err)
+                }
+                None => sent.map_err(|e| e.to_string()),
             };
             match sent {
                 Ok(()) => report.sent += 1,
@@ -764,15 +773,21 @@ async fn tick(
         (None, TopicMode::ByType) => Some(HEARTBEAT_TOPIC_DEFAULT.to_owned()),
         (None, TopicMode::Fixed) => ctx.shared.default_topic.clone(),
     };
+    let mut first = true;
     loop {
         timer.tick().await;
         // The count first: a failure it includes was noted before it, so the swap
         // below sees it, and the heartbeat never reports work whose failure this tick
         // has not reviewed.
         let processed = ctx.processed();
-        let errors = ctx.shared.errors_since_tick.swap(0, Ordering::SeqCst);
-        if !ctx.is_stopping() {
-            ctx.set_state(if errors > 0 { ServiceState::Degraded } else { ServiceState::Running });
+        // The first tick comes at once, before any interval has passed: it reviews
+        // nothing (on a busy machine it may run after the first failures, which
+        // belong to the first interval).
+        if !std::mem::take(&mut first) {
+            let errors = ctx.shared.errors_since_tick.swap(0, Ordering::SeqCst);
+            if !ctx.is_stopping() {
+                ctx.set_state(if errors > 0 { ServiceState::Degraded } else { ServiceState::Running });
+            }
         }
         if let (Some(_), Some(topic), Some(_)) = (interval, &topic, &ctx.shared.publisher) {
             let frame = heartbeat_frame(topic, ctx.name(), now_seconds(), processed);

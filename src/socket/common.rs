@@ -79,6 +79,7 @@ macro_rules! common_socket_methods {
 
         /// The tokio API (feature `tokio`): connection waits that leave the executor free.
         #[cfg(feature = "tokio")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
         impl $socket {
             /// Waits, without blocking the executor, until a peer is connected (see
             /// [`wait_connected`](Self::wait_connected)). Cancel safe.

@@ -302,7 +302,10 @@ impl Core {
     pub(crate) fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
         if self.transports.only_inproc() {
             // libzmq reports no connection events for inproc: its connections are
-            // established synchronously by bind/connect.
+            // established synchronously by bind/connect. A peer's connect reaches a
+            // bound socket as a command, though, which it processes on its next call:
+            // do it now (see below), so a bound subscriber's subscriptions go out.
+            let _ = self.socket.get_events();
             return Ok(n.max(self.monitor.peers()));
         }
         // A socket that mixes inproc with tcp or ipc waits for the tcp and ipc peers;

@@ -22,8 +22,6 @@ pub enum Operation {
     WaitConnected,
     /// Waiting for subscribers.
     WaitSubscribers,
-    /// Closing a socket.
-    Close,
     /// Creating a socket or setting an option.
     Setup,
 }
@@ -37,7 +35,6 @@ impl fmt::Display for Operation {
             Operation::Pull => "pull",
             Operation::WaitConnected => "wait for a connection",
             Operation::WaitSubscribers => "wait for subscribers",
-            Operation::Close => "close",
             Operation::Setup => "socket setup",
         })
     }

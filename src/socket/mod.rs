@@ -142,6 +142,8 @@ mod options;
 mod publisher;
 mod pull;
 mod push;
+#[cfg(feature = "tokio")]
+mod stream;
 mod subscriber;
 
 pub use builder::{
@@ -160,4 +162,7 @@ pub use options::{
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use stream::Messages;
 pub use subscriber::Subscriber;

@@ -208,6 +208,7 @@ impl Publisher {
 
 /// The tokio API (feature `tokio`): the same operations, awaiting instead of blocking.
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl Publisher {
     /// Publishes `msg` on the default topic without blocking the executor (Python's
     /// `publish_async`). Cancel safe: a dropped future has published nothing.
@@ -228,6 +229,17 @@ impl Publisher {
         self.send_async().await
     }
 
+    /// Publishes a frame exactly as given (it should be `"<topic> <json>"`), without
+    /// blocking the executor. Cancel safe.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_raw_async(&mut self, frame: &[u8]) -> Result<()> {
+        self.core.buf_mut().clear();
+        self.core.buf_mut().extend_from_slice(frame);
+        self.send_async().await
+    }
+
     async fn send_async(&mut self) -> Result<()> {
         self.since_drain += 1;
         if self.since_drain >= DRAIN_EVERY {
@@ -242,11 +254,25 @@ impl Publisher {
     /// # Errors
     /// [`Error::Timeout`] when fewer than `n` subscribed within `timeout`.
     pub async fn wait_for_subscribers_async(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        let deadline = deadline(tokio::time::Instant::now(), timeout);
         let topic = self.topic.clone();
+        self.wait_for_subscribers_to_async(&topic, n, timeout).await
+    }
+
+    /// Waits, without blocking the executor, until at least `n` subscriptions match
+    /// `topic`. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when fewer than `n` subscribed within `timeout`.
+    pub async fn wait_for_subscribers_to_async(
+        &mut self,
+        topic: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<usize> {
+        let deadline = deadline(tokio::time::Instant::now(), timeout);
         loop {
             self.read_subscriptions(Duration::ZERO)?;
-            let count = self.count_matching(&topic);
+            let count = self.count_matching(topic);
             if count >= n {
                 return Ok(count);
             }

@@ -5,8 +5,9 @@ use std::time::Duration;
 use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
 use super::core::Core;
 use super::error::{Error, Operation, Result};
+#[cfg(feature = "tokio")]
+use super::stream::Messages;
 use crate::codec::Payload;
-use crate::AnyMessage;
 
 /// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
 /// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
@@ -85,14 +86,6 @@ impl PullSocket {
         }
     }
 
-    /// Pulls the next message of any type (`pull::<AnyMessage>()`).
-    ///
-    /// # Errors
-    /// As [`pull`](Self::pull).
-    pub fn pull_any(&mut self) -> Result<AnyMessage> {
-        self.pull()
-    }
-
     fn decode<P: Payload>(&mut self) -> Result<P> {
         let decoded = P::decode_push(self.core.frame());
         self.core.release_large_buffers();
@@ -107,10 +100,21 @@ impl PullSocket {
         self.core.recv_frame(Operation::Pull, None)?;
         Ok(self.core.frame())
     }
+
+    /// Pulls the next frame as it came, waiting at most `timeout` (instead of the
+    /// receive timeout).
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub fn pull_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.core.recv_frame(Operation::Pull, Some(timeout))?;
+        Ok(self.core.frame())
+    }
 }
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl PullSocket {
     /// Pulls the next message without blocking the executor (Python's `pull_async`),
     /// within the receive timeout.
@@ -134,12 +138,34 @@ impl PullSocket {
         self.decode()
     }
 
-    /// Pulls the next message of any type without blocking the executor. Cancel safe.
+    /// The messages as a [`Stream`](futures_core::Stream): each item is what
+    /// [`pull_async`](Self::pull_async) returns, timeouts and decode errors included,
+    /// and the stream goes on after them. Cancel safe. See [`Messages`].
     ///
-    /// # Errors
-    /// As [`pull`](Self::pull).
-    pub async fn pull_any_async(&mut self) -> Result<AnyMessage> {
-        self.pull_async().await
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{PullSocket, PushSocket};
+    /// use experimance_common::IdleStatus;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut pull = PullSocket::builder().bind("inproc://pull-stream-doc")?.build()?;
+    /// let mut push = PushSocket::builder().connect("inproc://pull-stream-doc")?.build()?;
+    /// push.push_async(&IdleStatus { status: true }).await?;
+    ///
+    /// let mut tasks = pull.stream::<IdleStatus>();
+    /// let first = tasks.next().await.expect("never ends")?;
+    /// assert!(first.status);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream<P: Payload + Send>(&mut self) -> Messages<'_, P> {
+        Messages::new(futures_util::stream::unfold(self, |socket| async move {
+            let item = socket.pull_async::<P>().await;
+            Some((item, socket))
+        }))
     }
 
     /// Pulls the next frame as it came, without blocking the executor. Cancel safe.
@@ -148,6 +174,16 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
+        Ok(self.core.frame())
+    }
+
+    /// Pulls the next frame as it came within `timeout`, without blocking the executor.
+    /// Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub async fn pull_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
         Ok(self.core.frame())
     }
 }

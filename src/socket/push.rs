@@ -103,6 +103,7 @@ impl PushSocket {
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl PushSocket {
     /// Pushes `msg` without blocking the executor (Python's `push_async`), within the
     /// send timeout. A push stuck at the high-water mark resumes when a peer drains.

@@ -6,8 +6,10 @@ use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind}
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 use super::options::set;
+#[cfg(feature = "tokio")]
+use super::stream::Messages;
 use crate::codec::Payload;
-use crate::{AnyMessage, Topic};
+use crate::Topic;
 
 /// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
 ///
@@ -18,6 +20,13 @@ use crate::{AnyMessage, Topic};
 /// receive works as usual.
 ///
 /// `Send` but not `Sync`, like the libzmq socket inside.
+///
+/// A subscriber that binds, with publishers that connect to it (libzmq #2267): libzmq
+/// hands a new connection, and the subscriptions it must carry, to the subscriber only
+/// when the subscriber next calls into libzmq. Until then the publisher sees no
+/// subscriber and drops what it publishes. A subscriber inside a receive does this at
+/// once; an idle one should call [`wait_connected`](Self::wait_connected) after its
+/// publishers connect, which processes the connection before it returns.
 ///
 /// # Example
 /// ```
@@ -63,7 +72,7 @@ impl Subscriber {
     }
 
     /// Receives the next message as `P` (a [`Message`](crate::Message) type,
-    /// [`AnyMessage`] or `serde_json::Value`), with its topic.
+    /// [`AnyMessage`](crate::AnyMessage) or `serde_json::Value`), with its topic.
     ///
     /// # Errors
     /// [`Error::Timeout`] after the receive timeout; [`Error::Decode`] (holding the
@@ -92,14 +101,6 @@ impl Subscriber {
             Err(Error::Timeout { .. }) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    /// Receives the next message of any type (`receive::<AnyMessage>()`).
-    ///
-    /// # Errors
-    /// As [`receive`](Self::receive).
-    pub fn receive_any(&mut self) -> Result<(Topic, AnyMessage)> {
-        self.receive()
     }
 
     /// Receives the next frame as it came, undecoded.
@@ -163,6 +164,7 @@ impl Subscriber {
 
 /// The tokio API (feature `tokio`).
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl Subscriber {
     /// Receives the next message without blocking the executor (Python's
     /// `receive_async`), within the receive timeout.
@@ -187,12 +189,38 @@ impl Subscriber {
         self.decode()
     }
 
-    /// Receives the next message of any type without blocking the executor. Cancel safe.
+    /// The messages as a [`Stream`](futures_core::Stream): each item is what
+    /// [`receive_async`](Self::receive_async) returns, timeouts and decode errors
+    /// included, and the stream goes on after them. Cancel safe. See [`Messages`].
     ///
-    /// # Errors
-    /// As [`receive`](Self::receive).
-    pub async fn receive_any_async(&mut self) -> Result<(Topic, AnyMessage)> {
-        self.receive_async().await
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{Publisher, Subscriber};
+    /// use experimance_common::{AnyMessage, Heartbeat};
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut publisher = Publisher::builder().bind("inproc://stream-doc")?.topic("hb")?.build()?;
+    /// let mut subscriber = Subscriber::builder().connect("inproc://stream-doc")?.subscribe("hb").build()?;
+    /// publisher.wait_for_subscribers_async(1, Duration::from_secs(5)).await?;
+    /// publisher.publish_async(&Heartbeat::now("doc")).await?;
+    ///
+    /// let mut messages = subscriber.stream::<AnyMessage>();
+    /// while let Some(item) = messages.next().await {
+    ///     let (topic, message) = item?;
+    ///     assert_eq!((topic.as_str(), message.type_name()), ("hb", Some("Heartbeat")));
+    ///     break;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream<P: Payload + Send>(&mut self) -> Messages<'_, (Topic, P)> {
+        Messages::new(futures_util::stream::unfold(self, |socket| async move {
+            let item = socket.receive_async::<P>().await;
+            Some((item, socket))
+        }))
     }
 
     /// Receives the next frame as it came, without blocking the executor. Cancel safe.
@@ -201,6 +229,16 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
+        Ok(self.core.frame())
+    }
+
+    /// Receives the next frame as it came within `timeout`, without blocking the
+    /// executor. Cancel safe.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] after `timeout`.
+    pub async fn receive_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+        self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
         Ok(self.core.frame())
     }
 }

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each includer uses a different part
 
 use experimance_common::codec;
+use experimance_common::registry::lookup_type;
 use experimance_common::*;
 
 /// The most text an error may print, whatever the frame's size.
@@ -102,31 +103,26 @@ pub fn check_typed(frame: &[u8], framing: Framing) -> Outcomes {
     )
 }
 
-/// The [`AnyMessage`] decoders (and [`AnyMessage::from_json`] for PUSH frames).
+/// The [`AnyMessage`] decoders.
 pub fn check_any(frame: &[u8], framing: Framing) -> Outcomes {
     let mut buf = Vec::new();
     match framing {
-        Framing::Push => {
-            let direct = match AnyMessage::from_json(frame) {
-                Err(e) => check_error(&e, frame)?,
-                Ok(_) => None,
-            };
-            let via_codec = match codec::decode_push_any(frame) {
-                Err(e) => check_error(&e, frame)?,
-                Ok(m) => {
-                    codec::encode_push_any(&m, &mut buf).map_err(|e| format!("any: re-encode: {e}"))?;
-                    let back = codec::decode_push_any(&buf).map_err(|e| format!("any: re-decode: {e}"))?;
-                    same(&m, &back, "any")?;
-                    None
-                }
-            };
-            Ok(vec![direct, via_codec])
-        }
-        Framing::Pub => match codec::decode_pub_any(frame) {
+        Framing::Push => match codec::decode_push::<AnyMessage>(frame) {
+            Err(e) => Ok(vec![check_error(&e, frame)?]),
+            Ok(m) => {
+                codec::encode_push(&m, &mut buf).map_err(|e| format!("any: re-encode: {e}"))?;
+                let back =
+                    codec::decode_push::<AnyMessage>(&buf).map_err(|e| format!("any: re-decode: {e}"))?;
+                same(&m, &back, "any")?;
+                Ok(vec![None])
+            }
+        },
+        Framing::Pub => match codec::decode_pub::<AnyMessage>(frame) {
             Err(e) => Ok(vec![check_error(&e, frame)?]),
             Ok((topic, m)) => {
-                codec::encode_pub_any(topic, &m, &mut buf).map_err(|e| format!("any: re-encode: {e}"))?;
-                let back = codec::decode_pub_any(&buf).map_err(|e| format!("any: re-decode: {e}"))?;
+                codec::encode_pub(topic, &m, &mut buf).map_err(|e| format!("any: re-encode: {e}"))?;
+                let back =
+                    codec::decode_pub::<AnyMessage>(&buf).map_err(|e| format!("any: re-decode: {e}"))?;
                 same(&(topic, m), &back, "any")?;
                 Ok(vec![None])
             }
@@ -138,19 +134,21 @@ pub fn check_any(frame: &[u8], framing: Framing) -> Outcomes {
 pub fn check_value(frame: &[u8], framing: Framing) -> Outcomes {
     let mut buf = Vec::new();
     match framing {
-        Framing::Push => match codec::decode_push_value(frame) {
+        Framing::Push => match codec::decode_push::<serde_json::Value>(frame) {
             Err(e) => Ok(vec![check_error(&e, frame)?]),
             Ok(v) => {
-                codec::encode_push_value(&v, &mut buf).map_err(|e| format!("value: re-encode: {e}"))?;
-                let back = codec::decode_push_value(&buf).map_err(|e| format!("value: re-decode: {e}"))?;
+                codec::encode_push(&v, &mut buf).map_err(|e| format!("value: re-encode: {e}"))?;
+                let back = codec::decode_push::<serde_json::Value>(&buf)
+                    .map_err(|e| format!("value: re-decode: {e}"))?;
                 same(&v, &back, "value").map(|()| vec![None])
             }
         },
-        Framing::Pub => match codec::decode_pub_value(frame) {
+        Framing::Pub => match codec::decode_pub::<serde_json::Value>(frame) {
             Err(e) => Ok(vec![check_error(&e, frame)?]),
             Ok((topic, v)) => {
-                codec::encode_pub_value(topic, &v, &mut buf).map_err(|e| format!("value: re-encode: {e}"))?;
-                let back = codec::decode_pub_value(&buf).map_err(|e| format!("value: re-decode: {e}"))?;
+                codec::encode_pub(topic, &v, &mut buf).map_err(|e| format!("value: re-encode: {e}"))?;
+                let back = codec::decode_pub::<serde_json::Value>(&buf)
+                    .map_err(|e| format!("value: re-decode: {e}"))?;
                 same(&(topic, v), &back, "value").map(|()| vec![None])
             }
         },

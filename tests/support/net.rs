@@ -1,6 +1,5 @@
 //! Shared by the socket tests: timeouts, unique endpoints, and a tcp port nobody
 //! listens on. Included with `#[path = "support/net.rs"] mod net;`.
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -10,7 +10,6 @@
 //!
 //! Peers are child processes run with `ip netns exec`; `Drop` kills them and deletes
 //! every namespace (which deletes their veths), also when the test panics.
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -12,7 +12,6 @@
 //! // ... Rust publisher connects to `endpoint`, waits for the subscription, sends ...
 //! sub.finish().assert_ok();
 //! ```
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -211,7 +211,7 @@ pub(crate) fn deadline<I: std::ops::Add<Duration, Output = I>>(from: I, d: Durat
 /// wait at all").
 pub(crate) fn millis(d: Duration) -> i32 {
     let d = clamp(d);
-    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
     i32::try_from(ms).unwrap_or(i32::MAX)
 }
 

@@ -1,0 +1,12 @@
+//! Compile-fail tests of the codec's types: only a `Message` type, `AnyMessage` or a
+//! `serde_json::Value` is a `codec::Payload`, misuse says what to add, and the trait is
+//! sealed.
+//!
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test codec_ui`
+//! (then read every `.stderr` before committing it).
+
+#[test]
+fn codec_ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/codec/*.rs");
+}
