@@ -284,18 +284,53 @@ fn hz_reports_rate_and_sizes_per_topic() {
     let out = finish(hz, Duration::from_secs(20));
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
-    // The last row for each topic: name, rate, total, min, avg, max bytes.
-    for (topic, len) in [("a", short.len()), ("bb", long.len())] {
-        let row = text
+    // The summary at exit: one row per topic and type, columns found by their header.
+    let summary = text.split("summary: ").nth(1).unwrap_or_else(|| panic!("no summary: {text}"));
+    let header = summary.lines().nth(1).unwrap();
+    let col = |name: &str| {
+        let start = header.find(name).unwrap_or_else(|| panic!("no {name} column: {header}"));
+        header[..start].split("  ").filter(|c| !c.trim().is_empty()).count()
+    };
+    let (msgs, min, avg, max, rate, bytes_rate, gap_std) = (
+        col("msgs"),
+        col("min B"),
+        col("avg B"),
+        col("max B"),
+        col("rate/s"),
+        col("bytes/s"),
+        col("gap std ms"),
+    );
+    for (topic, type_name, len) in [("a", "IdleStatus", short.len()), ("bb", "Heartbeat", long.len())] {
+        let row = summary
             .lines()
-            .rev()
             .find(|l| l.split_whitespace().next() == Some(topic))
             .unwrap_or_else(|| panic!("{text}"));
         let cols: Vec<&str> = row.split_whitespace().collect();
-        let total: u64 = cols[2].parse().unwrap();
+        assert_eq!(cols[1], type_name, "{row}");
+        let total: u64 = cols[msgs].parse().unwrap();
         assert!(total > 10, "{row}");
-        assert_eq!(cols[3..6], [len.to_string(), len.to_string(), len.to_string()], "{row}");
+        assert_eq!(
+            [cols[min], cols[avg], cols[max]],
+            [len.to_string(), len.to_string(), len.to_string()],
+            "{row}"
+        );
+        let per_s: f64 = cols[rate].parse().unwrap();
+        let bytes_per_s: f64 = cols[bytes_rate].parse().unwrap();
+        assert!((bytes_per_s - per_s * len as f64).abs() <= per_s * len as f64 * 0.02 + 1.0, "{row}");
+        let std: f64 = cols[gap_std].parse().unwrap();
+        assert!(std >= 0.0, "{row}");
     }
+}
+
+#[test]
+fn hz_says_no_messages_when_quiet_and_ends_with_a_summary() {
+    let (hz, _endpoint, _err) = spawn_bound(&["hz", "@tcp://127.0.0.1:*", "--seconds", "1500ms"]);
+    let out = finish(hz, Duration::from_secs(20));
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().next().unwrap().starts_with("no messages for"), "{text}");
+    assert!(!text.contains("topic"), "no empty table: {text}");
+    assert!(text.contains("summary: 0 message(s)"), "{text}");
 }
 
 /// Every character of `bytes` that a terminal would act on: C0 controls but the line
