@@ -135,7 +135,8 @@ pub fn run(mut sub: Subscriber, endpoints: &[Endpoint], limit: Option<Duration>)
                 };
                 Some((topic, type_name, frame.len()))
             }
-            Err(Error::Timeout { .. }) => None,
+            // A signal interrupted the wait: the loop looks at the flag.
+            Err(Error::Timeout { .. } | Error::Interrupted { .. }) => None,
             Err(e) => return Err(e.into()),
         };
         if let Some((topic, type_name, len)) = measured {

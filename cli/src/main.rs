@@ -157,6 +157,9 @@ enum Command {
         /// How long to run.
         #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
         seconds: Duration,
+        /// The display stops reading: shows how a stalled subscriber is reported.
+        #[arg(long, hide = true)]
+        stall_display: bool,
     },
     /// Benchmark the library against hand-written zmq + serde_json (separate processes, tcp loopback).
     Bench(bench::BenchArgs),
@@ -348,7 +351,7 @@ fn run(command: Command) -> Result<(), Failure> {
             announce("listening", eps[0].role(), &sub.endpoint(), sub.endpoints());
             hz::run(sub, &eps, seconds)
         }
-        Command::Demo { seconds } => demo::run(seconds),
+        Command::Demo { seconds, stall_display } => demo::run(seconds, stall_display),
         Command::Keygen { name, dir } => {
             let pair = experimance_common::security::CurveKeyPair::generate()
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -450,6 +453,7 @@ fn receive_loop<R: Receiving>(
                 received += 1;
                 last = Instant::now();
             }
+            Err(SocketError::Interrupted { .. }) => {}
             Err(SocketError::Timeout { .. }) => match args.timeout {
                 Some(idle) if last.elapsed() >= idle => {
                     let note = format!("no message for {} ({received} received)", show(idle));

@@ -127,7 +127,9 @@ pub fn record(args: &RecordArgs) -> Result<(), Failure> {
                 writeln!(file, "{line}").map_err(write_failed)?;
                 n += 1;
             }
-            Err(SocketError::Timeout { .. }) => file.flush().map_err(write_failed)?,
+            Err(SocketError::Timeout { .. } | SocketError::Interrupted { .. }) => {
+                file.flush().map_err(write_failed)?
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -203,6 +205,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Failure> {
             let left = deadline.saturating_duration_since(Instant::now());
             match publisher.wait_for_subscribers_to(&first_topic, args.wait_subscribers, left.min(TICK)) {
                 Ok(_) => break,
+                Err(SocketError::Interrupted { .. }) => {}
                 Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| publisher.peer_count()),
                 Err(SocketError::Timeout { .. }) => {
                     return Err(Failure::Timeout(format!(
@@ -229,7 +232,14 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Failure> {
                 }
                 std::thread::sleep((due - now).min(TICK));
             }
-            publisher.publish_raw(&frame.bytes).map_err(|e| match e {
+            let result = loop {
+                match publisher.publish_raw(&frame.bytes) {
+                    Err(SocketError::Interrupted { .. }) if !interrupted() => {}
+                    Err(SocketError::Interrupted { .. }) => return Err(Failure::Interrupted(summary(sent))),
+                    other => break other,
+                }
+            };
+            result.map_err(|e| match e {
                 SocketError::Timeout { .. } => Failure::Timeout(format!(
                     "a frame could not be sent within {} (a subscriber stopped reading); {}",
                     show(args.timeout),

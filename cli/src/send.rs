@@ -121,16 +121,23 @@ fn check_type(value: &Value, text: &str, args: &SendArgs) -> Result<(), String> 
         return Ok(());
     }
     let Some(info) = lookup_type(name) else {
-        return Err(format!("\"{name}\" is not a registered message type (see `exbus types`)"));
+        return Err(format!(
+            "has type \"{name}\", which is not a registered message type (see `exbus types`)"
+        ));
     };
     info.decode(text.as_bytes()).map(drop).map_err(|e| {
-        let mut text = format!("not a valid {}: {}", info.type_name(), e.kind());
-        // Name the allowed values of the enum fields, whichever one was wrong.
+        let mut text = format!("is not a valid {}: {}", info.type_name(), e.kind());
+        // Name the allowed values of each enum field whose value is not one of them.
         for f in info.fields() {
-            if let Some(values) =
-                crate::types::enum_values(f.rust_type.trim_start_matches("Option<").trim_end_matches('>'))
-            {
-                text.push_str(&format!("; \"{}\" is one of {}", f.name, values.join(", ")));
+            let inner = f.rust_type.trim_start_matches("Option<").trim_end_matches('>');
+            let (Some(values), Some(given)) = (crate::types::enum_values(inner), value.get(f.name)) else {
+                continue;
+            };
+            if given.is_null() && f.optional {
+                continue;
+            }
+            if !given.as_str().is_some_and(|g| values.contains(&g)) {
+                text.push_str(&format!("; \"{}\" must be one of: {}", f.name, values.join(", ")));
             }
         }
         text
@@ -282,6 +289,11 @@ fn send_loop(
         }
         match send(&message) {
             Ok(()) => {}
+            Err(SocketError::Interrupted { .. }) => {
+                // A signal cut the send short: the loop looks at the flag, or sends again.
+                pending = Some(message);
+                continue;
+            }
             Err(SocketError::Timeout { .. }) => {
                 return Err(Failure::Timeout(format!(
                     "a send could not complete within {} (no peer took it: gone or not reading); {}",
@@ -331,6 +343,7 @@ pub fn publish(
             let left = deadline.saturating_duration_since(Instant::now());
             match publisher.wait_for_subscribers_to(&first_topic, wait_subscribers, left.min(TICK)) {
                 Ok(_) => break,
+                Err(SocketError::Interrupted { .. }) => {}
                 Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| publisher.peer_count()),
                 Err(SocketError::Timeout { .. }) => {
                     let have = publisher.subscribers_to(&first_topic).unwrap_or(0);
@@ -387,6 +400,7 @@ pub fn push(
             let left = deadline.saturating_duration_since(Instant::now());
             match push.wait_for_peers(n, left.min(TICK)) {
                 Ok(_) => break,
+                Err(SocketError::Interrupted { .. }) => {}
                 Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| push.peer_count()),
                 Err(SocketError::Timeout { .. }) => {
                     return Err(Failure::Timeout(format!(

@@ -475,3 +475,390 @@ fn keygen_then_push_and_pull_over_curve_with_an_allowlist() {
     assert!(finish(push, Duration::from_secs(30)).status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A running `exbus` with its stdout and stderr read line by line on threads.
+struct Proc {
+    child: Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Proc {
+        Proc::start(exbus().args(args).stdin(Stdio::null()))
+    }
+
+    fn start(cmd: &mut Command) -> Proc {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let stderr = lines_of(child.stderr.take().unwrap());
+        Proc { child, stdout, stderr, seen: Vec::new() }
+    }
+
+    /// The next stderr line that contains `needle` (the readiness and state lines).
+    fn stderr_with(&mut self, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        while let Some(left) = LIMIT.checked_sub(start.elapsed()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => self.seen.push(line),
+                Err(_) => break,
+            }
+        }
+        panic!("no stderr line with {needle:?}; saw {:?}", self.seen);
+    }
+
+    /// The endpoint from the "exbus: <verb> on <endpoint>" readiness line.
+    fn endpoint(&mut self) -> String {
+        let line = self.stderr_with(" on tcp://");
+        line.rsplit(' ').next().unwrap().to_owned()
+    }
+
+    fn stdout_line(&self) -> String {
+        self.stdout.recv_timeout(LIMIT).expect("a line on stdout")
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    /// Waits for the exit; returns the code and the rest of stdout and stderr.
+    fn wait(mut self) -> (Option<i32>, String, String) {
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > LIMIT {
+                self.child.kill().unwrap();
+                panic!("exbus did not exit within {LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let rest = |rx: &mpsc::Receiver<String>| {
+            let mut text = String::new();
+            while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        };
+        let out = rest(&self.stdout);
+        let mut err = self.seen.join("\n");
+        err.push('\n');
+        err.push_str(&rest(&self.stderr));
+        (status.code(), out, err)
+    }
+}
+
+/// A raw XPUB connected to `endpoint`, once the subscriber there has subscribed.
+fn xpub_to(ctx: &zmq::Context, endpoint: &str) -> zmq::Socket {
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    // What is queued for a peer that has gone must not hold up the context's end.
+    publisher.set_linger(0).unwrap();
+    publisher.connect(endpoint).unwrap();
+    let mut subscription = zmq::Message::new();
+    publisher.recv(&mut subscription, 0).unwrap();
+    publisher
+}
+
+/// A raw SUB bound on a free port, subscribed to everything, and its endpoint.
+fn bound_sub(ctx: &zmq::Context) -> (zmq::Socket, String) {
+    let sub = ctx.socket(zmq::SUB).unwrap();
+    sub.set_subscribe(b"").unwrap();
+    sub.set_rcvtimeo(20_000).unwrap();
+    sub.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = sub.get_last_endpoint().unwrap().unwrap();
+    (sub, endpoint)
+}
+
+fn temp_file(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("exbus-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn record_then_replay_reproduces_every_frame_byte_for_byte() {
+    let file = temp_file("record.jsonl");
+    let frames: Vec<Vec<u8>> = vec![
+        br#"events {"type": "EraChanged", "era": "modern", "biome": "tundra"}"#.to_vec(),
+        b"events \xff\x00 not json, not UTF-8 \x1b[2J".to_vec(),
+        br#"status {"type": "IdleStatus", "status": true}"#.to_vec(),
+        br#"events {"type": "Heartbeat", "timestamp": 1.5, "service": "core"}"#.to_vec(),
+    ];
+    let mut rec = Proc::spawn(&[
+        "record",
+        "@tcp://127.0.0.1:*",
+        "--out",
+        file.to_str().unwrap(),
+        "--count",
+        &frames.len().to_string(),
+    ]);
+    let endpoint = rec.endpoint();
+    let ctx = zmq::Context::new();
+    let publisher = xpub_to(&ctx, &endpoint);
+    for (i, f) in frames.iter().enumerate() {
+        if i == 3 {
+            // A gap in the data (not synchronisation) that replay must reproduce.
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        publisher.send(&f[..], 0).unwrap();
+    }
+    let (code, _, err) = rec.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("recorded 4 frame(s)"), "{err}");
+
+    // The documented format: a header, then one JSON line per frame.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["exbus_record"], 1);
+    assert_eq!(lines.len(), 1 + frames.len());
+    assert_eq!(lines[1]["topic"], "events");
+    assert_eq!(lines[3]["topic"], "status");
+    use base64::Engine as _;
+    for (line, frame) in lines[1..].iter().zip(&frames) {
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(line["frame"].as_str().unwrap()).unwrap();
+        assert_eq!(&bytes, frame);
+        assert_eq!(line["len"], frame.len());
+    }
+    let recorded_gap = lines[4]["t"].as_f64().unwrap() - lines[3]["t"].as_f64().unwrap();
+    assert!(recorded_gap >= 0.35, "{recorded_gap}");
+
+    // Replay into a listener at double speed: the same frames, the same order, the gap halved.
+    let (sub, sub_endpoint) = bound_sub(&ctx);
+    let replay = Proc::spawn(&["replay", file.to_str().unwrap(), "--connect", &sub_endpoint, "--speed", "2"]);
+    let mut got = Vec::new();
+    let mut arrived = Vec::new();
+    for _ in 0..frames.len() {
+        got.push(sub.recv_bytes(0).unwrap());
+        arrived.push(std::time::Instant::now());
+    }
+    assert_eq!(got, frames);
+    let gap = arrived[3].duration_since(arrived[2]).as_secs_f64();
+    assert!(gap >= recorded_gap / 2.0 * 0.8, "replayed gap {gap} for a recorded {recorded_gap}");
+    let (code, _, err) = replay.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("replayed 4 frame(s)"), "{err}");
+
+    // --topic replays only that topic's frames; --loop starts again until interrupted.
+    let (sub, sub_endpoint) = bound_sub(&ctx);
+    let replay = Proc::spawn(&[
+        "replay",
+        file.to_str().unwrap(),
+        &format!(">{sub_endpoint}"),
+        "--topic",
+        "status",
+        "--loop",
+        "--speed",
+        "100",
+    ]);
+    for _ in 0..3 {
+        assert_eq!(sub.recv_bytes(0).unwrap(), frames[2]);
+    }
+    replay.signal(libc::SIGINT);
+    let (code, _, err) = replay.wait();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted: replayed"), "{err}");
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn listen_json_lines_publish_back_as_they_were() {
+    // What `listen --json` wrote...
+    let mut listen = Proc::spawn(&["listen", "@tcp://127.0.0.1:*", "--json", "--count", "3"]);
+    let ctx = zmq::Context::new();
+    let publisher = xpub_to(&ctx, &listen.endpoint());
+    let sent = [
+        r#"events {"type": "EraChanged", "era": "modern", "biome": "tundra"}"#,
+        r#"status {"type": "IdleStatus", "status": true}"#,
+        r#"events {"type": "Heartbeat", "timestamp": 2.0, "service": "core", "extra": {"k": [1, 2]}}"#,
+    ];
+    for frame in sent {
+        publisher.send(frame, 0).unwrap();
+    }
+    let original: Vec<String> = (0..3).map(|_| listen.stdout_line()).collect();
+    assert_eq!(listen.wait().0, Some(0));
+    // ...goes into `publish -`, each message on its own topic, to a second listener.
+    let mut publish = Proc::start(exbus().args(["publish", "@tcp://127.0.0.1:*", "-"]).stdin(Stdio::piped()));
+    {
+        use std::io::Write;
+        let mut stdin = publish.child.stdin.take().unwrap();
+        for line in &original {
+            writeln!(stdin, "{line}").unwrap();
+        }
+    }
+    let endpoint = publish.endpoint();
+    let again = Proc::spawn(&["listen", &format!(">{endpoint}"), "--json", "--count", "3"]);
+    let replayed: Vec<String> = (0..3).map(|_| again.stdout_line()).collect();
+    let parse = |lines: &[String]| {
+        lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(parse(&replayed), parse(&original));
+    assert_eq!(parse(&original)[1]["topic"], "status");
+    let (code, _, err) = publish.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("published 3 message(s)"), "{err}");
+    assert_eq!(again.wait().0, Some(0));
+}
+
+#[test]
+fn publish_sends_each_stdin_line_as_it_arrives() {
+    use std::io::Write;
+    let mut publish = Proc::start(
+        exbus().args(["publish", "--bind", "tcp://127.0.0.1:*", "--topic", "log", "-"]).stdin(Stdio::piped()),
+    );
+    let mut stdin = publish.child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"type": "IdleStatus", "status": true}}"#).unwrap();
+    stdin.flush().unwrap();
+    let endpoint = publish.endpoint();
+    let listen = Proc::spawn(&["listen", "--connect", &endpoint, "--json", "--count", "2"]);
+    // The first line arrives while stdin is still open (`tail -f | exbus publish -`).
+    let first: Value = serde_json::from_str(&listen.stdout_line()).unwrap();
+    assert_eq!(first["message"]["status"], true);
+    writeln!(stdin, r#"{{"type": "IdleStatus", "status": false}}"#).unwrap();
+    stdin.flush().unwrap();
+    let second: Value = serde_json::from_str(&listen.stdout_line()).unwrap();
+    assert_eq!(second["message"]["status"], false);
+    assert_eq!(second["topic"], "log");
+    drop(stdin);
+    let (code, _, err) = publish.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("published 2 message(s)"), "{err}");
+    assert_eq!(listen.wait().0, Some(0));
+}
+
+#[test]
+fn publish_with_no_subscriber_waits_for_timeout_and_sends_nothing() {
+    let start = std::time::Instant::now();
+    let out = exbus()
+        .args([
+            "publish",
+            "@tcp://127.0.0.1:*",
+            "--timeout",
+            "300ms",
+            r#"{"type": "IdleStatus", "status": true}"#,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("within 300 ms: nothing sent"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "--timeout bounds the wait");
+    // --wait-subscribers 0 is the documented way to send regardless.
+    let out = exbus()
+        .args([
+            "publish",
+            "@tcp://127.0.0.1:*",
+            "--wait-subscribers",
+            "0",
+            r#"{"type": "IdleStatus", "status": true}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 subscriber(s)"));
+}
+
+#[test]
+fn interrupts_print_a_summary_and_exit_130() {
+    // pull, stopped by Ctrl-C after three messages.
+    let mut pull = Proc::spawn(&["pull", "@tcp://127.0.0.1:*"]);
+    let ctx = zmq::Context::new();
+    let push = ctx.socket(zmq::PUSH).unwrap();
+    push.connect(&pull.endpoint()).unwrap();
+    for _ in 0..3 {
+        push.send(r#"{"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    }
+    for _ in 0..3 {
+        pull.stdout_line();
+    }
+    pull.signal(libc::SIGINT);
+    let (code, _, err) = pull.wait();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted: 3 received"), "{err}");
+
+    // listen, stopped by SIGTERM.
+    let mut listen = Proc::spawn(&["listen", "@tcp://127.0.0.1:*"]);
+    listen.endpoint();
+    listen.signal(libc::SIGTERM);
+    let (code, _, err) = listen.wait();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted: 0 received"), "{err}");
+
+    // hz prints its summary table.
+    let mut hz = Proc::spawn(&["hz", "@tcp://127.0.0.1:*"]);
+    let publisher = xpub_to(&ctx, &hz.endpoint());
+    publisher.send(r#"t {"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    hz.stdout_line();
+    hz.signal(libc::SIGINT);
+    let (code, out, err) = hz.wait();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(out.contains("summary: 1 message(s)"), "{out}");
+
+    // The demo finishes its progress line and prints its table.
+    let mut demo = Proc::spawn(&["demo", "--seconds", "2m"]);
+    demo.stderr_with("events ");
+    demo.signal(libc::SIGINT);
+    let (code, out, err) = demo.wait();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(out.contains("render tasks") && out.contains("nothing lost"), "{out}");
+    assert!(err.contains("interrupted: the demo stopped"), "{err}");
+}
+
+#[test]
+fn a_timeout_after_messages_arrived_exits_0() {
+    let mut pull = Proc::spawn(&["pull", "@tcp://127.0.0.1:*", "--timeout", "500ms", "--json"]);
+    let ctx = zmq::Context::new();
+    let push = ctx.socket(zmq::PUSH).unwrap();
+    push.connect(&pull.endpoint()).unwrap();
+    push.send(r#"{"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    push.send(r#"{"type": "IdleStatus", "status": false}"#, 0).unwrap();
+    let (code, out, err) = pull.wait();
+    assert_eq!(code, Some(0), "drained, not timed out: {err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(err.contains("no message for 500 ms (2 received)"), "{err}");
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_listen_quietly_with_0() {
+    let mut listen = Proc::spawn(&["listen", "@tcp://127.0.0.1:*"]);
+    let ctx = zmq::Context::new();
+    let publisher = xpub_to(&ctx, &listen.endpoint());
+    publisher.send(r#"a {"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    publisher.send(r#"a {"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    // `| head -2`: read two lines, then close the pipe.
+    listen.stdout_line();
+    listen.stdout_line();
+    let Proc { mut child, stdout, stderr, .. } = listen;
+    drop(stdout);
+    drop(child.stdout.take());
+    let start = std::time::Instant::now();
+    let status = loop {
+        publisher.send(r#"a {"type": "IdleStatus", "status": true}"#, 0).unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < LIMIT, "listen kept running with its stdout closed");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0));
+    let err = rest_of(stderr);
+    assert!(!err.to_lowercase().contains("pipe") && !err.contains("error"), "{err}");
+}
