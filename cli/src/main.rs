@@ -111,10 +111,10 @@ enum Command {
         security: SecurityArgs,
     },
     /// Record every frame (receive time, topic, exact bytes) to a file, one JSON line each.
-    #[command(after_help = record::FORMAT_HELP)]
+    #[command(after_help = format!("{}\n\n{AFTER_HELP}", record::FORMAT_HELP))]
     Record(record::RecordArgs),
     /// Republish a recording with its original timing, byte for byte.
-    #[command(after_help = record::FORMAT_HELP)]
+    #[command(after_help = format!("{}\n\n{AFTER_HELP}", record::FORMAT_HELP))]
     Replay(record::ReplayArgs),
     /// Generate a CURVE key pair: NAME.key (the secret certificate, mode 0600) and
     /// NAME.pub (the public one), in the format pyzmq's zmq.auth reads.

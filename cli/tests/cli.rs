@@ -862,3 +862,212 @@ fn a_closed_stdout_pipe_ends_listen_quietly_with_0() {
     let err = rest_of(stderr);
     assert!(!err.to_lowercase().contains("pipe") && !err.contains("error"), "{err}");
 }
+
+#[test]
+fn bad_input_is_refused_before_binding_and_says_why() {
+    let cases: [(&[&str], Option<&str>, &str); 5] = [
+        (&["publish", "@tcp://127.0.0.1:*", "-"], Some(""), "stdin ended with no message: nothing sent"),
+        (&["publish", "@tcp://127.0.0.1:*", "-"], Some("\n\n"), "stdin ended with no message"),
+        (&["publish", "@tcp://127.0.0.1:*", "{}"], None, "has no \"type\" field"),
+        (
+            &["push", "@tcp://127.0.0.1:*", "--rate", "0", r#"{"type": "IdleStatus", "status": true}"#],
+            None,
+            "--rate 0",
+        ),
+        (&["replay", "/nonexistent/exbus.jsonl", "@tcp://127.0.0.1:*"], None, "cannot open"),
+    ];
+    for (args, stdin, needle) in cases {
+        let mut child = exbus()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains(" on tcp://"), "{args:?} bound before refusing: {err}");
+    }
+    // A bad line in a stream is named and skipped, and the exit code says so.
+    let mut listen = Proc::spawn(&["listen", "@tcp://127.0.0.1:*", "--json", "--count", "1"]);
+    let endpoint = listen.endpoint();
+    let mut publish =
+        Proc::start(exbus().args(["publish", "--connect", &endpoint, "-"]).stdin(Stdio::piped()));
+    {
+        use std::io::Write;
+        let mut stdin = publish.child.stdin.take().unwrap();
+        writeln!(stdin, r#"{{"type": "IdleStatus", "status": true}}"#).unwrap();
+        writeln!(stdin, r#"{{"no_type": 1}}"#).unwrap();
+    }
+    assert!(listen.stdout_line().contains("IdleStatus"));
+    let (code, _, err) = publish.wait();
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 2 has no \"type\" field"), "{err}");
+    assert!(err.contains("1 sent, 1 line(s) rejected"), "{err}");
+    assert_eq!(listen.wait().0, Some(0));
+}
+
+#[test]
+fn a_stalled_demo_channel_is_named_with_its_cause_and_exits_1() {
+    let out = exbus().args(["demo", "--seconds", "30s", "--stall-display"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the README's code for a runtime failure: {err}");
+    assert!(err.contains(r#"channel "events" (PUB/SUB)"#), "{err}");
+    assert!(err.contains("the subscriber stopped reading"), "{err}");
+}
+
+#[test]
+fn connections_and_their_absence_are_reported_on_stderr() {
+    // Nothing bound at that port: a warning instead of silence.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = format!("tcp://127.0.0.1:{port}");
+    let mut lonely = Proc::spawn(&["listen", "--connect", &nowhere, "--timeout", "4s"]);
+    let warning = lonely.stderr_with("warning");
+    assert!(warning.contains(&format!("no connection to {nowhere} after 3s")), "{warning}");
+    assert_eq!(lonely.wait().0, Some(3));
+
+    // A publisher comes and goes.
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::XPUB).unwrap();
+    publisher.set_linger(0).unwrap();
+    publisher.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = publisher.get_last_endpoint().unwrap().unwrap();
+    let mut listen = Proc::spawn(&["listen", "--connect", &endpoint]);
+    assert!(listen.stderr_with("connected to").contains("(1 peer)"));
+    drop(publisher);
+    assert!(listen.stderr_with("disconnected").contains("0 peers left"));
+    listen.signal(libc::SIGINT);
+    assert_eq!(listen.wait().0, Some(130));
+}
+
+#[test]
+fn help_explains_endpoints_flags_and_exit_codes() {
+    let top = exbus().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&top.stdout);
+    for needle in
+        ["`@tcp://*:5555` binds", "`>tcp://host:5555` connects", "quote it", "Exit codes", "130 interrupted"]
+    {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    for cmd in ["listen", "publish", "push", "pull", "hz", "record", "replay"] {
+        let out = exbus().args([cmd, "--help"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("--bind <ENDPOINT>") && text.contains("--connect <ENDPOINT>"), "{cmd}: {text}");
+        assert!(text.contains("Exit codes"), "{cmd}: {text}");
+    }
+}
+
+/// What `listen ARGS --count 1` prints for one frame, with `envs` set.
+fn listen_once(args: &[&str], envs: &[(&str, &str)], frame: &[u8]) -> String {
+    let mut cmd = exbus();
+    cmd.args(["listen", "@tcp://127.0.0.1:*", "--count", "1"]).args(args).stdin(Stdio::null());
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut listen = Proc::start(&mut cmd);
+    let ctx = zmq::Context::new();
+    let publisher = xpub_to(&ctx, &listen.endpoint());
+    publisher.send(frame, 0).unwrap();
+    let (code, out, err) = listen.wait();
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    out
+}
+
+#[test]
+fn long_strings_are_truncated_unless_full_and_fields_raw_pretty_select_the_view() {
+    let png = "iVBORw0KGgo".repeat(5000);
+    let frame = format!(
+        r#"events {{"type": "RenderRequest", "request_id": "r1", "era": "modern", "biome": "tundra", "prompt": "p", "depth_map_png": "{png}"}}"#
+    );
+    let human = listen_once(&[], &[], frame.as_bytes());
+    assert!(human.len() < 600, "{} bytes: {human}", human.len());
+    assert!(human.contains("(+54920 chars, --full shows all)"), "{human}");
+    assert!(human.contains(r#"era="modern""#), "{human}");
+    let full = listen_once(&["--full"], &[], frame.as_bytes());
+    assert!(full.contains(&png));
+    let fields =
+        listen_once(&["--field", "era", "--field", "request_id", "--field", "nope"], &[], frame.as_bytes());
+    assert_eq!(fields.trim_end(), r#"[events] RenderRequest era="modern" request_id="r1" nope=(absent)"#);
+    let json_fields = listen_once(&["--json", "--field", "biome"], &[], frame.as_bytes());
+    let v: Value = serde_json::from_str(json_fields.trim_end()).unwrap();
+    assert_eq!(v, json!({"topic": "events", "type": "RenderRequest", "fields": {"biome": "tundra"}}));
+    let raw = listen_once(&["--raw"], &[], frame.as_bytes());
+    assert_eq!(raw.trim_end_matches('\n'), frame);
+    let pretty = listen_once(&["--pretty"], &[], br#"t {"type": "IdleStatus", "status": true}"#);
+    assert_eq!(pretty, "[t] IdleStatus\n{\n  \"type\": \"IdleStatus\",\n  \"status\": true\n}\n");
+}
+
+#[test]
+fn several_endpoints_and_colour_that_honours_no_color() {
+    let ctx = zmq::Context::new();
+    let bound = |n: usize| {
+        let publisher = ctx.socket(zmq::XPUB).unwrap();
+        publisher.set_linger(0).unwrap();
+        publisher.bind("tcp://127.0.0.1:*").unwrap();
+        let endpoint = publisher.get_last_endpoint().unwrap().unwrap();
+        (publisher, endpoint, n)
+    };
+    let (a, a_endpoint, _) = bound(1);
+    let (b, b_endpoint, _) = bound(2);
+    let listen = Proc::spawn(&["listen", &a_endpoint, "--connect", &b_endpoint, "--json", "--count", "2"]);
+    let mut subscription = zmq::Message::new();
+    a.recv(&mut subscription, 0).unwrap();
+    b.recv(&mut subscription, 0).unwrap();
+    a.send(r#"from-a {"type": "IdleStatus", "status": true}"#, 0).unwrap();
+    b.send(r#"from-b {"type": "IdleStatus", "status": false}"#, 0).unwrap();
+    let (code, out, err) = listen.wait();
+    assert_eq!(code, Some(0), "{err}");
+    let mut topics: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["topic"].as_str().unwrap().to_owned())
+        .collect();
+    topics.sort();
+    assert_eq!(topics, ["from-a", "from-b"]);
+
+    let frame = br#"t {"type": "IdleStatus", "status": true}"#;
+    let has_colour = |s: &str| s.contains("\x1b[");
+    assert!(!has_colour(&listen_once(&[], &[], frame)), "no colour into a pipe");
+    assert!(has_colour(&listen_once(&["--color", "always"], &[], frame)));
+    assert!(has_colour(&listen_once(&[], &[("CLICOLOR_FORCE", "1")], frame)));
+    assert!(!has_colour(&listen_once(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], frame)));
+    assert!(!has_colour(&listen_once(&["--color", "never"], &[("CLICOLOR_FORCE", "1")], frame)));
+}
+
+#[test]
+fn types_show_wire_types_and_enum_values_and_strict_names_them() {
+    let out = exbus().args(["types", "--json"]).output().unwrap();
+    let types: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let field = |t: &str, f: &str| {
+        let ty = types.as_array().unwrap().iter().find(|x| x["type"] == t).unwrap();
+        ty["fields"].as_array().unwrap().iter().find(|x| x["name"] == f).unwrap().clone()
+    };
+    let era = field("EraChanged", "era");
+    assert_eq!(era["wire_type"], "enum");
+    assert!(era["values"].as_array().unwrap().contains(&json!("post_apocalyptic")), "{era}");
+    assert_eq!(field("RenderRequest", "depth_map_png")["wire_type"], "string or null");
+    assert_eq!(field("TransitionRequest", "duration_frames")["wire_type"], "integer");
+
+    let text = String::from_utf8(exbus().arg("types").output().unwrap().stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    let era_row = text.lines().find(|l| l.starts_with("EraChanged")).unwrap();
+    assert_eq!(era_row.find("era"), header.find("field"), "columns line up: {text}");
+    assert!(era_row.contains("modern |"), "{era_row}");
+    assert!(!text.contains("Option<"), "wire types, not Rust types: {text}");
+
+    let input = r#"{"type": "EraChanged", "era": "nope", "biome": "tundra"}"#;
+    let out = exbus().args(["publish", "@tcp://127.0.0.1:*", "--strict", input]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"era\" must be one of: wilderness, pre_industrial"), "{err}");
+    // The column is the input's own: just past "nope".
+    let column = input.find("nope").unwrap() + "nope\"".len();
+    assert!(err.contains(&format!("column {column}")), "{err}");
+}
