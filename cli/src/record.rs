@@ -10,7 +10,7 @@ use experimance_common::socket::{Error as SocketError, Publisher, Role};
 use serde_json::{json, Value};
 
 use crate::endpoint::{self, EndpointArgs};
-use crate::session::{interrupted, parse_duration, show, Watch, TICK};
+use crate::session::{interrupted, parse_duration, show, wait_until, Watch, TICK};
 use crate::{announce, secure, subscriber, Failure, Receiving, SecurityArgs};
 
 /// The format, in `record --help`, `replay --help` and the README.
@@ -196,26 +196,19 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Failure> {
     let first_topic = String::from_utf8_lossy(topic_of(&first.bytes)).into_owned();
     let mut sent = 0u64;
     let summary = |sent: u64| format!("replayed {sent} frame(s)");
-    if args.wait_subscribers > 0 {
-        let deadline = Instant::now() + args.timeout;
-        loop {
-            if interrupted() {
-                return Err(Failure::Interrupted(summary(0)));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match publisher.wait_for_subscribers_to(&first_topic, args.wait_subscribers, left.min(TICK)) {
-                Ok(_) => break,
-                Err(SocketError::Interrupted { .. }) => {}
-                Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| publisher.peer_count()),
-                Err(SocketError::Timeout { .. }) => {
-                    return Err(Failure::Timeout(format!(
-                        "no subscriber to topic \"{first_topic}\" within {}: nothing replayed",
-                        show(args.timeout)
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let ready = args.wait_subscribers == 0
+        || wait_until(
+            &mut publisher,
+            args.timeout,
+            &mut watch,
+            |p, d| p.wait_for_subscribers_to(&first_topic, args.wait_subscribers, d),
+            Publisher::peer_count,
+        )?;
+    if !ready {
+        return Err(Failure::Timeout(format!(
+            "no subscriber to topic \"{first_topic}\" within {}: nothing replayed",
+            show(args.timeout)
+        )));
     }
     let origin = first.t;
     loop {

@@ -10,7 +10,7 @@ use experimance_common::{codec, lookup_type};
 use serde_json::Value;
 
 use crate::endpoint::{self, EndpointArgs};
-use crate::session::{interrupted, parse_duration, show, Watch, TICK};
+use crate::session::{interrupted, parse_duration, show, wait_until, Watch, TICK};
 use crate::{announce, secure, Failure, SecurityArgs};
 
 /// Where to send, and what: the positional words are endpoints, then the message.
@@ -232,14 +232,13 @@ fn first_message(message: &str, args: &SendArgs) -> Result<(Source, Outgoing, u6
 }
 
 /// Sends the first message, then the rest of the source, paced by `--rate`.
-fn send_loop(
+fn send_loop<S>(
     args: &SendArgs,
-    source: Source,
-    first: Outgoing,
-    mut rejected: u64,
+    (source, first, mut rejected): (Source, Outgoing, u64),
+    socket: &mut S,
     watch: &mut Watch,
-    mut send: impl FnMut(&Outgoing) -> Result<(), SocketError>,
-    mut peers: impl FnMut() -> usize,
+    mut send: impl FnMut(&mut S, &Outgoing) -> Result<(), SocketError>,
+    peers: fn(&mut S) -> usize,
 ) -> Result<u64, Failure> {
     let period = check_rate(args)?;
     let start = Instant::now();
@@ -272,7 +271,7 @@ fn send_loop(
                     continue;
                 }
                 Next::Wait => {
-                    watch.tick(&mut peers);
+                    watch.tick(|| peers(socket));
                     continue;
                 }
                 Next::End => break,
@@ -287,7 +286,7 @@ fn send_loop(
                 std::thread::sleep((due - Instant::now()).min(TICK));
             }
         }
-        match send(&message) {
+        match send(socket, &message) {
             Ok(()) => {}
             Err(SocketError::Interrupted { .. }) => {
                 // A signal cut the send short: the loop looks at the flag, or sends again.
@@ -305,7 +304,7 @@ fn send_loop(
         }
         sent += 1;
         left = left.saturating_sub(1);
-        watch.tick(&mut peers);
+        watch.tick(|| peers(socket));
     }
     if rejected > 0 {
         return Err(Failure::Usage(summary(sent, rejected)));
@@ -324,7 +323,7 @@ pub fn publish(
     let (at, message) = target.split();
     let eps = at.resolve(Role::Bind)?;
     codec::validate_topic(topic).map_err(|e| Failure::Usage(e.to_string()))?;
-    let (source, first, rejected) = first_message(message, args)?;
+    let input = first_message(message, args)?;
     let b = Publisher::builder()
         .topic(topic)
         .map_err(|e| Failure::Usage(e.to_string()))?
@@ -333,45 +332,26 @@ pub fn publish(
     let mut publisher = endpoint::open(secure(b, security)?, &eps)?;
     announce("publishing", eps[0].role(), &publisher.endpoint(), publisher.endpoints());
     let mut watch = Watch::new(&eps);
-    let first_topic = first.topic.clone().unwrap_or_else(|| topic.to_owned());
-    if wait_subscribers > 0 {
-        let deadline = Instant::now() + args.timeout;
-        loop {
-            if interrupted() {
-                return Err(Failure::Interrupted("nothing sent".into()));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match publisher.wait_for_subscribers_to(&first_topic, wait_subscribers, left.min(TICK)) {
-                Ok(_) => break,
-                Err(SocketError::Interrupted { .. }) => {}
-                Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| publisher.peer_count()),
-                Err(SocketError::Timeout { .. }) => {
-                    let have = publisher.subscribers_to(&first_topic).unwrap_or(0);
-                    return Err(Failure::Timeout(format!(
-                        "{have} of {wait_subscribers} subscriber(s) to topic \"{first_topic}\" within {}: nothing \
-                         sent (--wait-subscribers 0 sends anyway)",
-                        show(args.timeout)
-                    )));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let first_topic = input.1.topic.clone().unwrap_or_else(|| topic.to_owned());
+    let ready = wait_subscribers == 0
+        || wait_until(
+            &mut publisher,
+            args.timeout,
+            &mut watch,
+            |p, d| p.wait_for_subscribers_to(&first_topic, wait_subscribers, d),
+            Publisher::peer_count,
+        )?;
+    if !ready {
+        let have = publisher.subscribers_to(&first_topic).unwrap_or(0);
+        return Err(Failure::Timeout(format!(
+            "{have} of {wait_subscribers} subscriber(s) to topic \"{first_topic}\" within {}: nothing sent \
+             (--wait-subscribers 0 sends anyway)",
+            show(args.timeout)
+        )));
     }
-    let cell = std::cell::RefCell::new(publisher);
-    let sent = send_loop(
-        args,
-        source,
-        first,
-        rejected,
-        &mut watch,
-        |m| {
-            let mut p = cell.borrow_mut();
-            let t = m.topic.as_deref().unwrap_or(topic);
-            p.publish_to(t, &m.value)
-        },
-        || cell.borrow_mut().peer_count(),
-    )?;
-    let mut publisher = cell.into_inner();
+    let publish =
+        |p: &mut Publisher, m: &Outgoing| p.publish_to(m.topic.as_deref().unwrap_or(topic), &m.value);
+    let sent = send_loop(args, input, &mut publisher, &mut watch, publish, Publisher::peer_count)?;
     let reached = publisher.subscribers_to(topic).unwrap_or(0);
     eprintln!("exbus: published {sent} message(s); {reached} subscriber(s) to \"{topic}\"");
     publisher.close().map_err(Failure::from)
@@ -386,43 +366,28 @@ pub fn push(
 ) -> Result<(), Failure> {
     let (at, message) = target.split();
     let eps = at.resolve(Role::Bind)?;
-    let (source, first, rejected) = first_message(message, args)?;
+    let input = first_message(message, args)?;
     let b = secure(PushSocket::builder().send_timeout(args.timeout), security)?;
     let mut push = endpoint::open(b, &eps)?;
     announce("pushing", eps[0].role(), &push.endpoint(), push.endpoints());
     let mut watch = Watch::new(&eps);
     if let Some(n) = wait_peers {
-        let deadline = Instant::now() + args.timeout;
-        loop {
-            if interrupted() {
-                return Err(Failure::Interrupted("nothing sent".into()));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match push.wait_for_peers(n, left.min(TICK)) {
-                Ok(_) => break,
-                Err(SocketError::Interrupted { .. }) => {}
-                Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| push.peer_count()),
-                Err(SocketError::Timeout { .. }) => {
-                    return Err(Failure::Timeout(format!(
-                        "{} of {n} peer(s) within {}: nothing sent",
-                        push.peer_count(),
-                        show(args.timeout)
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
+        if !wait_until(
+            &mut push,
+            args.timeout,
+            &mut watch,
+            |p, d| p.wait_for_peers(n, d),
+            PushSocket::peer_count,
+        )? {
+            let have = push.peer_count();
+            return Err(Failure::Timeout(format!(
+                "{have} of {n} peer(s) within {}: nothing sent",
+                show(args.timeout)
+            )));
         }
     }
-    let cell = std::cell::RefCell::new(push);
-    let sent = send_loop(
-        args,
-        source,
-        first,
-        rejected,
-        &mut watch,
-        |m| cell.borrow_mut().push(&m.value),
-        || cell.borrow_mut().peer_count(),
-    )?;
+    let sent =
+        send_loop(args, input, &mut push, &mut watch, |p, m| p.push(&m.value), PushSocket::peer_count)?;
     eprintln!("exbus: pushed {sent} message(s)");
-    cell.into_inner().close().map_err(Failure::from)
+    push.close().map_err(Failure::from)
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use experimance_common::socket::{Endpoint, Role};
+use experimance_common::socket::{Endpoint, Error as SocketError, Role};
 
 use crate::Failure;
 
@@ -104,6 +104,32 @@ impl Watch {
                 self.names,
                 show(WARN_AFTER)
             );
+        }
+    }
+}
+
+/// Waits until `ready` (given at most [`TICK`] each call) succeeds or `limit` passes,
+/// looking at the interrupt flag and the connections in between: `Ok(true)` when ready,
+/// `Ok(false)` when `limit` passed, [`Failure::Interrupted`] ("nothing sent") on Ctrl-C.
+pub fn wait_until<S>(
+    socket: &mut S,
+    limit: Duration,
+    watch: &mut Watch,
+    mut ready: impl FnMut(&mut S, Duration) -> Result<usize, SocketError>,
+    mut peers: impl FnMut(&mut S) -> usize,
+) -> Result<bool, Failure> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if interrupted() {
+            return Err(Failure::Interrupted("nothing sent".into()));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match ready(socket, left.min(TICK)) {
+            Ok(_) => return Ok(true),
+            Err(SocketError::Interrupted { .. }) => {}
+            Err(SocketError::Timeout { .. }) if !left.is_zero() => watch.tick(|| peers(socket)),
+            Err(SocketError::Timeout { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
         }
     }
 }
