@@ -130,6 +130,9 @@ enum Command {
         /// As one JSON array.
         #[arg(long)]
         json: bool,
+        /// As a JSON Schema (draft 2020-12) with a definition per type.
+        #[arg(long, conflicts_with = "json")]
+        schema: bool,
     },
     /// List the default ports.
     Ports {
@@ -321,10 +324,14 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Push { at, send, wait_peers, security } => send::push(&at, &send, wait_peers, &security),
         Command::Record(args) => record::record(&args),
         Command::Replay(args) => record::replay(&args),
-        Command::Types { json } => {
+        Command::Types { json, schema } => {
             let types = registered_types();
             let mut out = Out::new();
-            if json {
+            if schema {
+                let text = serde_json::to_string_pretty(&types::schema(&types))
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                out.line(text.as_bytes())
+            } else if json {
                 let all: Vec<Value> = types.iter().map(|t| output::type_json(t)).collect();
                 out.line(Value::Array(all).to_string().as_bytes())
             } else {

@@ -80,6 +80,66 @@ pub fn table(types: &[&MessageInfo]) -> String {
     format!("{table}(a `?` field may be absent or null)")
 }
 
+/// A JSON Schema (draft 2020-12) for a wire type.
+fn schema_of(rust_type: &str) -> serde_json::Value {
+    use serde_json::json;
+    let t = rust_type.replace(' ', "");
+    if let Some(inner) = t.strip_prefix("Option<").and_then(|r| r.strip_suffix('>')) {
+        return json!({"anyOf": [schema_of(inner), {"type": "null"}]});
+    }
+    if let Some(inner) = t.strip_prefix("Vec<").and_then(|r| r.strip_suffix('>')) {
+        return json!({"type": "array", "items": schema_of(inner)});
+    }
+    if let Some(values) = enum_values(&t) {
+        return json!({"enum": values});
+    }
+    match wire_type(&t).name.as_str() {
+        "any" => json!({}),
+        name @ ("string" | "integer" | "number" | "boolean" | "object") => json!({"type": name}),
+        _ => json!({"type": "object"}),
+    }
+}
+
+/// `types --schema`: one JSON Schema with a definition per registered type, generated
+/// from the registry (names, aliases, fields, whether each is optional, wire types).
+pub fn schema(types: &[&MessageInfo]) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let mut defs = Map::new();
+    for t in types {
+        let mut names = vec![t.type_name()];
+        names.extend(t.aliases());
+        let mut properties = Map::new();
+        properties.insert("type".into(), json!({"enum": names}));
+        let mut required = vec![Value::from("type")];
+        let mut unknown = Vec::new();
+        for f in t.fields() {
+            if wire_type(f.rust_type).name.starts_with("object (") {
+                // A Rust type whose wire form the registry does not describe (it may
+                // not even be one key: AgentControl travels as "sub_type" and "payload").
+                unknown.push(format!("{} ({})", f.name, f.rust_type));
+                continue;
+            }
+            properties.insert(f.name.into(), schema_of(f.rust_type));
+            if !f.optional {
+                required.push(f.name.into());
+            }
+        }
+        let mut def = json!({"type": "object", "properties": properties, "required": required});
+        if !unknown.is_empty() {
+            def["description"] = json!(format!("not described by the registry: {}", unknown.join(", ")));
+        }
+        defs.insert(t.type_name().into(), def);
+    }
+    let any: Vec<Value> =
+        types.iter().map(|t| json!({"$ref": format!("#/$defs/{}", t.type_name())})).collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Experimance bus messages",
+        "oneOf": any,
+        "$defs": defs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

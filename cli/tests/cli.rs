@@ -1062,6 +1062,16 @@ fn types_show_wire_types_and_enum_values_and_strict_names_them() {
     assert!(era_row.contains("modern |"), "{era_row}");
     assert!(!text.contains("Option<"), "wire types, not Rust types: {text}");
 
+    let out = exbus().args(["types", "--schema"]).output().unwrap();
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let era_changed = &schema["$defs"]["EraChanged"];
+    assert!(era_changed["properties"]["era"]["enum"].as_array().unwrap().contains(&json!("modern")));
+    assert_eq!(era_changed["required"], json!(["type", "era", "biome"]));
+    assert_eq!(schema["$defs"]["IdleStatus"]["properties"]["type"]["enum"], json!(["IdleStatus", "Idle"]));
+    let png = &schema["$defs"]["RenderRequest"]["properties"]["depth_map_png"];
+    assert_eq!(png["anyOf"], json!([{"type": "string"}, {"type": "null"}]));
+
     let input = r#"{"type": "EraChanged", "era": "nope", "biome": "tundra"}"#;
     let out = exbus().args(["publish", "@tcp://127.0.0.1:*", "--strict", input]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
