@@ -8,7 +8,7 @@
 //!
 //! Every channel is counted on both ends; PUSH/PULL must lose nothing.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -338,20 +338,27 @@ fn spawn<S: Send + 'static>(
     })
 }
 
-/// The progress line on stderr: rewritten in place on a terminal, a line a second
-/// otherwise.
+/// The progress line on stderr: an `indicatif` line redrawn in place on a terminal (left
+/// finished on its own line however the demo ends), a line a second otherwise.
 struct Progress {
-    tty: bool,
+    bar: Option<indicatif::ProgressBar>,
     last: std::cell::Cell<Instant>,
 }
 
 impl Progress {
     fn new() -> Self {
-        Progress { tty: std::io::stderr().is_terminal(), last: std::cell::Cell::new(Instant::now()) }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, last: std::cell::Cell::new(Instant::now()) }
     }
 
     fn tick(&self, start: Instant, c: &Counters, last: bool) {
-        let every = if self.tty { Duration::from_millis(200) } else { Duration::from_secs(1) };
+        let every = if self.bar.is_some() { Duration::from_millis(100) } else { Duration::from_secs(1) };
         if !last && self.last.get().elapsed() < every {
             return;
         }
@@ -368,11 +375,10 @@ impl Progress {
             get(&c.transitions_received),
             get(&c.transitions_sent),
         );
-        let mut err = std::io::stderr().lock();
-        let _ = if self.tty {
-            write!(err, "\r{line}{}", if last { "\n" } else { "" })
-        } else {
-            writeln!(err, "{line}")
-        };
+        match &self.bar {
+            Some(bar) if last => bar.finish_with_message(line),
+            Some(bar) => bar.set_message(line),
+            None => eprintln!("{line}"),
+        }
     }
 }
