@@ -23,7 +23,7 @@ use experimance_common::{
     TransitionStyle,
 };
 
-use crate::session::interrupted;
+use crate::session::{interrupted, Out};
 use crate::table::{Align, Table};
 use crate::Failure;
 
@@ -270,7 +270,8 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
         ("image results", "PUSH/PULL", get(&c.results_sent), get(&c.results_received)),
         ("transitions", "PUSH/PULL", get(&c.transitions_sent), get(&c.transitions_received)),
     ];
-    println!("exbus demo: {:.1} s of sending", sending.as_secs_f64());
+    let mut out = Out::new();
+    out.line(format!("exbus demo: {:.1} s of sending", sending.as_secs_f64()).as_bytes())?;
     let mut table = Table::new(&[
         ("channel", Align::Left),
         ("pattern", Align::Left),
@@ -295,15 +296,15 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
             format!("{rate:.0}"),
         ]);
     }
-    print!("{table}");
+    out.line(table.to_string().trim_end().as_bytes())?;
     if lost_push_pull > 0 {
         failures.push(format!("{lost_push_pull} PUSH/PULL messages were lost"));
     }
     if stopped && failures.is_empty() {
-        println!("exbus demo: nothing lost");
+        out.line(b"exbus demo: nothing lost")?;
         Err(Failure::Interrupted(format!("the demo stopped after {:.1} s", sending.as_secs_f64())))
     } else if failures.is_empty() {
-        println!("exbus demo: OK, nothing lost");
+        out.line(b"exbus demo: OK, nothing lost")?;
         Ok(())
     } else {
         Err(Failure::Runtime(failures.join("; ")))

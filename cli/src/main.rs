@@ -363,7 +363,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let pair = experimance_common::security::CurveKeyPair::generate()
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             let (secret, public) = pair.save(&dir, &name).map_err(|e| Failure::Runtime(e.to_string()))?;
-            println!("{}", pair.public());
+            Out::new().line(pair.public().to_string().as_bytes())?;
             eprintln!("exbus: wrote {} (secret, mode 0600) and {}", secret.display(), public.display());
             Ok(())
         }

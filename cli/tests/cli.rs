@@ -861,6 +861,17 @@ fn a_closed_stdout_pipe_ends_listen_quietly_with_0() {
     assert_eq!(status.code(), Some(0));
     let err = rest_of(stderr);
     assert!(!err.to_lowercase().contains("pipe") && !err.contains("error"), "{err}");
+
+    // The same for commands that print once (the demo's table, the type list, a key),
+    // here with the pipe closed before they write.
+    for args in [&["demo", "--seconds", "200ms"][..], &["types"], &["types", "--schema"], &["ports"]] {
+        let mut child = exbus().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.to_lowercase().contains("broken pipe"), "{args:?}: {err}");
+    }
 }
 
 #[test]
