@@ -145,6 +145,9 @@ fn check_type(value: &Value, text: &str, args: &SendArgs) -> Result<(), String> 
 }
 
 fn check_rate(args: &SendArgs) -> Result<Option<Duration>, Failure> {
+    if args.count == 0 {
+        return Err(Failure::Usage("--count 0 would send nothing: give 1 or more".into()));
+    }
     match args.rate {
         Some(hz) if hz > 0.0 && hz.is_finite() => Ok(Some(Duration::from_secs_f64(1.0 / hz))),
         Some(hz) => Err(Failure::Usage(format!("invalid --rate {hz}: give messages per second, above 0"))),
@@ -161,7 +164,8 @@ enum Source {
 }
 
 impl Source {
-    fn stdin() -> Self {
+    /// Stdin's lines, read on a thread so that the loops stay responsive.
+    fn stdin_lines() -> mpsc::Receiver<std::io::Result<(usize, String)>> {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for (i, line) in std::io::stdin().lock().lines().enumerate() {
@@ -171,7 +175,7 @@ impl Source {
                 }
             }
         });
-        Source::Stdin(rx)
+        rx
     }
 }
 
@@ -188,10 +192,7 @@ fn next_line(
     args: &SendArgs,
 ) -> Result<Next, Failure> {
     match rx.recv_timeout(TICK) {
-        Ok(Ok((n, line))) if line.trim().is_empty() => {
-            let _ = n;
-            Ok(Next::Wait)
-        }
+        Ok(Ok((_, line))) if line.trim().is_empty() => Ok(Next::Wait),
         Ok(Ok((n, line))) => Ok(match parse_message(&line, args) {
             Ok(m) => Next::Message(m),
             Err(e) => Next::Rejected(format!("line {n} {e}")),
@@ -209,15 +210,14 @@ fn first_message(message: &str, args: &SendArgs) -> Result<(Source, Outgoing, u6
         let m = parse_message(message, args).map_err(|e| Failure::Usage(format!("the message {e}")))?;
         return Ok((Source::Argument(m.clone(), args.count), m, 0));
     }
-    let source = Source::stdin();
-    let Source::Stdin(rx) = &source else { unreachable!("a stdin source") };
+    let rx = Source::stdin_lines();
     let mut rejected = 0;
     loop {
         if interrupted() {
             return Err(Failure::Interrupted("nothing sent".into()));
         }
-        match next_line(rx, args)? {
-            Next::Message(m) => return Ok((source, m, rejected)),
+        match next_line(&rx, args)? {
+            Next::Message(m) => return Ok((Source::Stdin(rx), m, rejected)),
             Next::Rejected(e) => {
                 rejected += 1;
                 eprintln!("exbus: {e}; not sent");

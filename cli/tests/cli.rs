@@ -876,7 +876,12 @@ fn a_closed_stdout_pipe_ends_listen_quietly_with_0() {
 
 #[test]
 fn bad_input_is_refused_before_binding_and_says_why() {
-    let cases: [(&[&str], Option<&str>, &str); 5] = [
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
+        (
+            &["publish", "@tcp://127.0.0.1:*", "-n", "0", r#"{"type": "IdleStatus", "status": true}"#],
+            None,
+            "--count 0",
+        ),
         (&["publish", "@tcp://127.0.0.1:*", "-"], Some(""), "stdin ended with no message: nothing sent"),
         (&["publish", "@tcp://127.0.0.1:*", "-"], Some("\n\n"), "stdin ended with no message"),
         (&["publish", "@tcp://127.0.0.1:*", "{}"], None, "has no \"type\" field"),
