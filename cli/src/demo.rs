@@ -8,21 +8,39 @@
 //!
 //! Every channel is counted on both ends; PUSH/PULL must lose nothing.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use experimance_common::socket::{
-    Error, NoTopics, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber, TopicsChosen,
+    Error, NoTopics, Operation, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber,
+    TopicsChosen,
 };
 use experimance_common::{
     AnyMessage, Biome, DefaultPort, Era, EraChanged, Heartbeat, ImageReady, RenderRequest, TransitionRequest,
     TransitionStyle,
 };
 
+use crate::session::{interrupted, Out};
+use crate::table::{Align, Table};
 use crate::Failure;
+
+/// A failure on one channel, named with its pattern and the likely cause (exit 1: the
+/// demo has no `--timeout`, so a stalled channel is a runtime failure).
+fn on(channel: &'static str, pattern: &'static str) -> impl Fn(Error) -> Failure {
+    move |e| {
+        let cause = match (&e, pattern) {
+            (Error::Timeout { .. }, "PUB/SUB") => {
+                ": the subscriber stopped reading and its queue is full (lossless publishing waits for it)"
+            }
+            (Error::Timeout { .. }, _) => ": no worker took the message (the workers stalled or left)",
+            _ => "",
+        };
+        Failure::Runtime(format!("channel \"{channel}\" ({pattern}): {e}{cause}"))
+    }
+}
 
 /// How long a worker waits for more once the core has finished.
 const DRAIN_IDLE: Duration = Duration::from_millis(500);
@@ -72,8 +90,18 @@ where
     }
 }
 
+/// Runs `op` again when a signal (Ctrl-C) cut it short: the loop then stops cleanly.
+fn again<T>(mut op: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+    loop {
+        match op() {
+            Err(Error::Interrupted { .. }) => {}
+            other => return other,
+        }
+    }
+}
+
 /// Runs the pipeline for `duration`, then prints the summary.
-pub fn run(duration: Duration) -> Result<(), Failure> {
+pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
     let mut notes = Vec::new();
     let mut events = bind_default(
         Publisher::builder().topic("events").map_err(|e| Failure::Runtime(e.to_string()))?.lossless(true),
@@ -98,7 +126,13 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
 
     // The display: every event on the bus.
     let display = Subscriber::builder().connect(&events_ep)?.subscribe("events").build()?;
-    workers.push(spawn("display", display, &counters, &done, |sub: &mut Subscriber, c: &Counters| {
+    let stalled = stall_display;
+    workers.push(spawn("display", display, &counters, &done, move |sub: &mut Subscriber, c: &Counters| {
+        if stalled {
+            // `--stall-display`: a display that stops reading, as a hung service would.
+            thread::sleep(Duration::from_millis(100));
+            return Err(Error::Timeout { op: Operation::Receive, after: Duration::from_millis(100) });
+        }
         sub.receive_timeout::<AnyMessage>(Duration::from_millis(100)).map(|_| add(&c.events_received))
     }));
     // Two image workers: pull render requests, push ImageReady back.
@@ -118,7 +152,7 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
                     image_id: format!("img-{n}-{}", request.request_id),
                     uri: format!("file:///tmp/experimance/{}.png", request.request_id),
                 };
-                push.push_timeout(&ready, Duration::from_secs(5))?;
+                again(|| push.push_timeout(&ready, Duration::from_secs(5)))?;
                 add(&c.results_sent);
                 Ok(())
             },
@@ -138,25 +172,36 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
     ));
 
     // No slow-joiner guesswork: wait until every peer is there.
-    events.wait_for_subscribers(1, READY)?;
-    renders.wait_for_peers(2, READY)?;
-    results.wait_for_peers(2, READY)?;
-    transitions.wait_for_peers(1, READY)?;
+    events.wait_for_subscribers(1, READY).map_err(on("events", "PUB/SUB"))?;
+    renders.wait_for_peers(2, READY).map_err(on("render tasks", "PUSH/PULL"))?;
+    results.wait_for_peers(2, READY).map_err(on("image results", "PUSH/PULL"))?;
+    transitions.wait_for_peers(1, READY).map_err(on("transitions", "PUSH/PULL"))?;
 
     let c = &*counters;
     let progress = Progress::new();
     let start = Instant::now();
     let mut last_heartbeat = start - Duration::from_secs(1);
     let mut i: u64 = 0;
+    let (ev, rt, tr, ir) = (
+        on("events", "PUB/SUB"),
+        on("render tasks", "PUSH/PULL"),
+        on("transitions", "PUSH/PULL"),
+        on("image results", "PUSH/PULL"),
+    );
+    let mut stopped = false;
     while start.elapsed() < duration {
+        if interrupted() {
+            stopped = true;
+            break;
+        }
         let era = Era::ALL[(i / 1000) as usize % Era::ALL.len()];
         let biome = Biome::ALL[(i / 100) as usize % Biome::ALL.len()];
         if i.is_multiple_of(1000) {
-            events.publish(&EraChanged { era, biome })?;
+            again(|| events.publish(&EraChanged { era, biome })).map_err(&ev)?;
             add(&c.events_sent);
         }
         if last_heartbeat.elapsed() >= Duration::from_millis(100) {
-            events.publish(&Heartbeat::now("core"))?;
+            again(|| events.publish(&Heartbeat::now("core"))).map_err(&ev)?;
             add(&c.events_sent);
             last_heartbeat = Instant::now();
         }
@@ -167,9 +212,9 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
             prompt: format!("a {biome} landscape in the {era} era"),
             depth_map_png: None,
         };
-        events.publish(&request)?;
+        again(|| events.publish(&request)).map_err(&ev)?;
         add(&c.events_sent);
-        renders.push_timeout(&request, Duration::from_secs(5))?;
+        again(|| renders.push_timeout(&request, Duration::from_secs(5))).map_err(&rt)?;
         add(&c.renders_sent);
         if i.is_multiple_of(10) {
             let t = TransitionRequest {
@@ -179,10 +224,10 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
                 style: TransitionStyle::ALL[(i / 10) as usize % TransitionStyle::ALL.len()],
                 duration_frames: 48,
             };
-            transitions.push_timeout(&t, Duration::from_secs(5))?;
+            again(|| transitions.push_timeout(&t, Duration::from_secs(5))).map_err(&tr)?;
             add(&c.transitions_sent);
         }
-        while results.try_pull::<ImageReady>()?.is_some() {
+        while again(|| results.try_pull::<ImageReady>()).map_err(&ir)?.is_some() {
             add(&c.results_received);
         }
         progress.tick(start, c, false);
@@ -194,8 +239,8 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
     while get(&c.results_received) < get(&c.renders_sent) && drain_start.elapsed() < DRAIN_LIMIT {
         match results.pull_timeout::<ImageReady>(Duration::from_millis(100)) {
             Ok(_) => add(&c.results_received),
-            Err(Error::Timeout { .. }) => {}
-            Err(e) => return Err(e.into()),
+            Err(Error::Timeout { .. } | Error::Interrupted { .. }) => {}
+            Err(e) => return Err(ir(e)),
         }
     }
     done.store(true, Ordering::Relaxed);
@@ -225,11 +270,16 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
         ("image results", "PUSH/PULL", get(&c.results_sent), get(&c.results_received)),
         ("transitions", "PUSH/PULL", get(&c.transitions_sent), get(&c.transitions_received)),
     ];
-    println!("exbus demo: {:.1} s of sending", sending.as_secs_f64());
-    println!(
-        "{:<14} {:<10} {:>10} {:>10} {:>6} {:>12}",
-        "channel", "pattern", "sent", "received", "lost", "msg/s"
-    );
+    let mut out = Out::new();
+    out.line(format!("exbus demo: {:.1} s of sending", sending.as_secs_f64()).as_bytes())?;
+    let mut table = Table::new(&[
+        ("channel", Align::Left),
+        ("pattern", Align::Left),
+        ("sent", Align::Right),
+        ("received", Align::Right),
+        ("lost", Align::Right),
+        ("msg/s", Align::Right),
+    ]);
     let mut lost_push_pull = 0;
     for (name, pattern, sent, received) in rows {
         let lost = sent.saturating_sub(received);
@@ -237,13 +287,24 @@ pub fn run(duration: Duration) -> Result<(), Failure> {
             lost_push_pull += lost;
         }
         let rate = received as f64 / sending.as_secs_f64().max(1e-9);
-        println!("{name:<14} {pattern:<10} {sent:>10} {received:>10} {lost:>6} {rate:>12.0}");
+        table.row([
+            name.to_owned(),
+            pattern.to_owned(),
+            sent.to_string(),
+            received.to_string(),
+            lost.to_string(),
+            format!("{rate:.0}"),
+        ]);
     }
+    out.line(table.to_string().trim_end().as_bytes())?;
     if lost_push_pull > 0 {
         failures.push(format!("{lost_push_pull} PUSH/PULL messages were lost"));
     }
-    if failures.is_empty() {
-        println!("exbus demo: OK, nothing lost");
+    if stopped && failures.is_empty() {
+        out.line(b"exbus demo: nothing lost")?;
+        Err(Failure::Interrupted(format!("the demo stopped after {:.1} s", sending.as_secs_f64())))
+    } else if failures.is_empty() {
+        out.line(b"exbus demo: OK, nothing lost")?;
         Ok(())
     } else {
         Err(Failure::Runtime(failures.join("; ")))
@@ -264,7 +325,7 @@ fn spawn<S: Send + 'static>(
         loop {
             match step(&mut sockets, &counters) {
                 Ok(()) => idle_since = None,
-                Err(Error::Timeout { .. }) => {
+                Err(Error::Timeout { .. } | Error::Interrupted { .. }) => {
                     if done.load(Ordering::Relaxed) {
                         let since = *idle_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= DRAIN_IDLE {
@@ -278,20 +339,27 @@ fn spawn<S: Send + 'static>(
     })
 }
 
-/// The progress line on stderr: rewritten in place on a terminal, a line a second
-/// otherwise.
+/// The progress line on stderr: an `indicatif` line redrawn in place on a terminal (left
+/// finished on its own line however the demo ends), a line a second otherwise.
 struct Progress {
-    tty: bool,
+    bar: Option<indicatif::ProgressBar>,
     last: std::cell::Cell<Instant>,
 }
 
 impl Progress {
     fn new() -> Self {
-        Progress { tty: std::io::stderr().is_terminal(), last: std::cell::Cell::new(Instant::now()) }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, last: std::cell::Cell::new(Instant::now()) }
     }
 
     fn tick(&self, start: Instant, c: &Counters, last: bool) {
-        let every = if self.tty { Duration::from_millis(200) } else { Duration::from_secs(1) };
+        let every = if self.bar.is_some() { Duration::from_millis(100) } else { Duration::from_secs(1) };
         if !last && self.last.get().elapsed() < every {
             return;
         }
@@ -308,11 +376,10 @@ impl Progress {
             get(&c.transitions_received),
             get(&c.transitions_sent),
         );
-        let mut err = std::io::stderr().lock();
-        let _ = if self.tty {
-            write!(err, "\r{line}{}", if last { "\n" } else { "" })
-        } else {
-            writeln!(err, "{line}")
-        };
+        match &self.bar {
+            Some(bar) if last => bar.finish_with_message(line),
+            Some(bar) => bar.set_message(line),
+            None => eprintln!("{line}"),
+        }
     }
 }

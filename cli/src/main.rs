@@ -1,34 +1,50 @@
 //! `exbus`: the command-line tool for a live Experimance bus.
 //!
-//! Exit codes: 0 success; 1 a runtime failure (socket error, lost messages in the
-//! demo); 2 a usage error (bad arguments, bad endpoint, invalid JSON); 3 a timeout
-//! (`--timeout` passed with no message).
+//! Exit codes (also in `exbus --help` and the README): 0 success; 1 a runtime failure
+//! (socket error, lost messages in the demo, a demo channel that stalled); 2 a usage
+//! error (bad arguments, bad endpoint, invalid JSON, nothing to send); 3 a timeout that
+//! `--timeout` governs (nothing received, no subscriber or peer, a send that could not
+//! complete); 130 interrupted by Ctrl-C or SIGTERM, after the command's summary.
 
 mod bench;
 mod demo;
 mod endpoint;
 mod hz;
 mod output;
+mod record;
+mod send;
+mod session;
+pub mod table;
+mod types;
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use experimance_common::registry::{lookup_type, registered_types};
-use experimance_common::socket::{Error as SocketError, Publisher, PullSocket, PushSocket, Role, Subscriber};
-use experimance_common::{codec, DefaultPort, Topic};
+use experimance_common::registry::registered_types;
+use experimance_common::socket::{Error as SocketError, PullSocket, Role, Subscriber};
+use experimance_common::{codec, DefaultPort};
 use serde_json::Value;
 
-use crate::endpoint::CliEndpoint;
+use crate::endpoint::EndpointArgs;
+use crate::output::OutputArgs;
+use crate::session::{interrupted, parse_duration, show, Out, Watch, TICK};
+
+const AFTER_HELP: &str = "\
+Endpoints: `@tcp://*:5555` binds, `>tcp://host:5555` connects (quote it: `'>tcp://...'`,
+or use --bind/--connect), a bare endpoint takes the command's usual role (listen, pull,
+hz and record connect; publish, push and replay bind). A port may be a default-port
+name: `tcp://localhost:coordinator_pub`. Several endpoints may be given.
+
+Durations: `500ms`, `5s`, `2m`, or a number of seconds.
+
+Exit codes: 0 success; 1 runtime failure; 2 usage error; 3 timeout (--timeout passed
+with nothing received, no subscriber or peer came, a send could not complete);
+130 interrupted (Ctrl-C or SIGTERM), after the summary.";
 
 /// See and poke a live Experimance ZeroMQ bus.
-///
-/// Endpoints: `@tcp://*:5555` binds, `>tcp://host:5555` connects, a bare endpoint takes
-/// the command's usual role (listen, pull and hz connect; publish and push bind). A port
-/// may be a default-port name: `tcp://localhost:coordinator_pub`.
 #[derive(Debug, Parser)]
-#[command(name = "exbus", version, about, long_about = None)]
+#[command(name = "exbus", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,9 +53,10 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Subscribe and print each message (topic, type, fields).
+    #[command(after_help = AFTER_HELP)]
     Listen {
-        /// Endpoint of the publisher (default role: connect).
-        endpoint: String,
+        #[command(flatten)]
+        at: EndpointArgs,
         /// Topic to subscribe to (prefix match; repeatable). Default: every topic.
         #[arg(short, long = "topic")]
         topics: Vec<String>,
@@ -51,42 +68,55 @@ enum Command {
         #[command(flatten)]
         security: SecurityArgs,
     },
-    /// Publish JSON objects (an argument, or one per line from stdin with `-`).
+    /// Publish JSON objects: an argument, or `-` for one per line from stdin, sent as
+    /// each line arrives. Lines written by `listen --json` are accepted as they are.
+    #[command(after_help = AFTER_HELP)]
     Publish {
-        /// Endpoint to publish on (default role: bind).
-        endpoint: String,
-        /// The topic. Default: the empty topic.
+        #[command(flatten)]
+        at: send::SendTarget,
+        /// The topic (a `listen --json` line's own "topic" wins). Default: the empty topic.
         #[arg(short, long, default_value = "")]
         topic: String,
         #[command(flatten)]
-        send: SendArgs,
-        /// Wait until this many subscribers are subscribed before publishing.
-        #[arg(long, value_name = "N")]
-        wait_subscribers: Option<usize>,
+        send: send::SendArgs,
+        /// Wait until this many subscribers to the topic are there before publishing
+        /// (at most --timeout; then exit 3 having sent nothing). 0 sends at once, and
+        /// what nobody subscribed to is lost.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        wait_subscribers: usize,
         #[command(flatten)]
         security: SecurityArgs,
     },
-    /// Push JSON objects to pull sockets (an argument, or one per line from stdin).
+    /// Push JSON objects to pull sockets (an argument, or `-` for one per line from
+    /// stdin, sent as each line arrives). A push with no peer waits up to --timeout.
+    #[command(after_help = AFTER_HELP)]
     Push {
-        /// Endpoint to push on (default role: bind).
-        endpoint: String,
         #[command(flatten)]
-        send: SendArgs,
-        /// Wait until this many peers are connected before pushing.
+        at: send::SendTarget,
+        #[command(flatten)]
+        send: send::SendArgs,
+        /// Wait until this many peers are connected before pushing (at most --timeout).
         #[arg(long, value_name = "N")]
         wait_peers: Option<usize>,
         #[command(flatten)]
         security: SecurityArgs,
     },
     /// Pull and print each message.
+    #[command(after_help = AFTER_HELP)]
     Pull {
-        /// Endpoint of the pusher (default role: connect).
-        endpoint: String,
+        #[command(flatten)]
+        at: EndpointArgs,
         #[command(flatten)]
         receive: ReceiveArgs,
         #[command(flatten)]
         security: SecurityArgs,
     },
+    /// Record every frame (receive time, topic, exact bytes) to a file, one JSON line each.
+    #[command(after_help = format!("{}\n\n{AFTER_HELP}", record::FORMAT_HELP))]
+    Record(record::RecordArgs),
+    /// Republish a recording with its original timing, byte for byte.
+    #[command(after_help = format!("{}\n\n{AFTER_HELP}", record::FORMAT_HELP))]
+    Replay(record::ReplayArgs),
     /// Generate a CURVE key pair: NAME.key (the secret certificate, mode 0600) and
     /// NAME.pub (the public one), in the format pyzmq's zmq.auth reads.
     Keygen {
@@ -96,11 +126,14 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: std::path::PathBuf,
     },
-    /// List every registered message type with its fields.
+    /// List every registered message type with its fields' wire types and enum values.
     Types {
         /// As one JSON array.
         #[arg(long)]
         json: bool,
+        /// As a JSON Schema (draft 2020-12) with a definition per type.
+        #[arg(long, conflicts_with = "json")]
+        schema: bool,
     },
     /// List the default ports.
     Ports {
@@ -108,24 +141,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Message rate and size statistics per topic, refreshed each second.
+    /// Rate, bytes/s, sizes and interval jitter per topic and type, refreshed each
+    /// second; a summary at exit.
+    #[command(after_help = AFTER_HELP)]
     Hz {
-        /// Endpoint of the publisher (default role: connect).
-        endpoint: String,
+        #[command(flatten)]
+        at: EndpointArgs,
         /// Topic prefix to watch (repeatable). Default: every topic.
         #[arg(short, long = "topic")]
         topics: Vec<String>,
-        /// Stop after this many seconds (default: run until interrupted).
-        #[arg(long, value_name = "SECS")]
-        seconds: Option<f64>,
+        /// Stop after this long (default: run until interrupted).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        seconds: Option<Duration>,
         #[command(flatten)]
         security: SecurityArgs,
     },
     /// Run an Experimance pipeline in one process on loopback TCP and report per channel.
     Demo {
         /// How long to run.
-        #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-        seconds: f64,
+        #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+        seconds: Duration,
+        /// The display stops reading: shows how a stalled subscriber is reported.
+        #[arg(long, hide = true)]
+        stall_display: bool,
     },
     /// Benchmark the library against hand-written zmq + serde_json (separate processes, tcp loopback).
     Bench(bench::BenchArgs),
@@ -139,19 +177,18 @@ struct ReceiveArgs {
     /// Exit 0 after this many messages.
     #[arg(short = 'n', long)]
     count: Option<u64>,
-    /// Exit with code 3 when no message arrives for this many seconds.
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<f64>,
-    /// One JSON object per line: {"topic", "type", "message"} (or {"topic", "error",
-    /// "raw"}); no "topic" for pull.
-    #[arg(long)]
-    json: bool,
+    /// Stop when no message arrives for this long: exit 0 if any arrived ("drained"),
+    /// 3 if none did.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// CURVE encryption for listen, publish, push and pull (keys from `exbus keygen` or
 /// pyzmq's `zmq.auth.create_certificates`).
-#[derive(Debug, clap::Args)]
-struct SecurityArgs {
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SecurityArgs {
     /// This socket's secret certificate: a server's own key (with --curve-server
     /// absent), or a client's own pair (default for a client: a new pair each run).
     #[arg(long, value_name = "FILE")]
@@ -165,7 +202,7 @@ struct SecurityArgs {
 }
 
 /// Applies `args` to a builder: a CURVE server, a CURVE client, or (no flags) nothing.
-fn secure<K, E, T>(
+pub fn secure<K, E, T>(
     b: experimance_common::socket::SocketBuilder<K, E, T>,
     args: &SecurityArgs,
 ) -> Result<experimance_common::socket::SocketBuilder<K, E, T>, Failure> {
@@ -202,24 +239,6 @@ fn secure<K, E, T>(
     }
 }
 
-#[derive(Debug, clap::Args)]
-struct SendArgs {
-    /// The JSON object to send, or `-` to read one per line from stdin.
-    message: String,
-    /// Send each message this many times.
-    #[arg(short = 'n', long, default_value_t = 1)]
-    count: u64,
-    /// Messages per second (default: as fast as possible).
-    #[arg(long, value_name = "HZ")]
-    rate: Option<f64>,
-    /// Check each message against the registered type named by its "type" field.
-    #[arg(long)]
-    strict: bool,
-    /// How long one send may wait for a peer, in seconds.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    timeout: f64,
-}
-
 /// How the program ends.
 #[derive(Debug)]
 pub enum Failure {
@@ -229,6 +248,10 @@ pub enum Failure {
     Usage(String),
     /// Exit 3.
     Timeout(String),
+    /// Exit 130: Ctrl-C or SIGTERM; the text is the summary.
+    Interrupted(String),
+    /// Exit 0 without a word: stdout's reader went away (`| head`).
+    PipeClosed,
 }
 
 impl From<SocketError> for Failure {
@@ -249,6 +272,9 @@ impl From<experimance_common::socket::EndpointError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Bench(_) | Command::BenchPeer(_)) {
+        session::catch_interrupts();
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -256,6 +282,8 @@ fn main() -> ExitCode {
                 Failure::Runtime(t) => (1, t),
                 Failure::Usage(t) => (2, t),
                 Failure::Timeout(t) => (3, t),
+                Failure::Interrupted(t) => (130, format!("interrupted: {t}")),
+                Failure::PipeClosed => return ExitCode::SUCCESS,
             };
             // A failure's text can quote the network (a topic, a frame): escaped.
             eprintln!("exbus: {}", output::escape(&text));
@@ -264,128 +292,79 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints where a bound socket listens: the readiness line scripts and tests wait for.
+pub fn announce(verb: &str, role: Role, first: &str, all: &[String]) {
+    if role == Role::Bind {
+        eprintln!("exbus: {verb} on {first}");
+        for other in all.iter().skip(1) {
+            eprintln!("exbus: {verb} on {other}");
+        }
+    }
+}
+
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Listen { endpoint, topics, exact, receive, security } => {
-            let ep = endpoint::parse(&endpoint, Role::Connect)?;
-            let mut sub = subscriber(&ep, &topics, exact, &security)?;
-            if ep.role == Role::Bind {
-                eprintln!("exbus: listening on {}", sub.endpoint());
-            }
-            receive_loop(&receive, |t| {
-                match t {
-                    Some(t) => sub.receive_timeout::<Value>(t),
-                    None => sub.receive::<Value>(),
-                }
-                .map(|(topic, v)| (Some(topic), v))
-            })?;
+        Command::Listen { at, topics, exact, receive, security } => {
+            let eps = at.resolve(Role::Connect)?;
+            let mut sub = subscriber(&eps, &topics, exact, &security)?;
+            announce("listening", eps[0].role(), &sub.endpoint(), sub.endpoints());
+            receive_loop(&receive, &eps, &mut sub)?;
             sub.close().map_err(Failure::from)
         }
-        Command::Pull { endpoint, receive, security } => {
-            let ep = endpoint::parse(&endpoint, Role::Connect)?;
-            let b = secure(PullSocket::builder(), &security)?;
-            let mut pull = match ep.role {
-                Role::Bind => b.bind(&ep.endpoint)?.build()?,
-                Role::Connect => b.connect(&ep.endpoint)?.build()?,
-            };
-            if ep.role == Role::Bind {
-                eprintln!("exbus: pulling on {}", pull.endpoint());
-            }
-            receive_loop(&receive, |t| {
-                match t {
-                    Some(t) => pull.pull_timeout::<Value>(t),
-                    None => pull.pull::<Value>(),
-                }
-                .map(|v| (None, v))
-            })?;
+        Command::Pull { at, receive, security } => {
+            let eps = at.resolve(Role::Connect)?;
+            let b = secure(PullSocket::builder().receive_timeout(TICK), &security)?;
+            let mut pull = endpoint::open(b, &eps)?;
+            announce("pulling", eps[0].role(), &pull.endpoint(), pull.endpoints());
+            receive_loop(&receive, &eps, &mut pull)?;
             pull.close().map_err(Failure::from)
         }
-        Command::Publish { endpoint, topic, send, wait_subscribers, security } => {
-            let ep = endpoint::parse(&endpoint, Role::Bind)?;
-            codec::validate_topic(&topic).map_err(|e| Failure::Usage(e.to_string()))?;
-            let messages = read_messages(&send)?;
-            let b = Publisher::builder()
-                .topic(&topic)
-                .map_err(|e| Failure::Usage(e.to_string()))?
-                .lossless(true)
-                .send_timeout(seconds(Some(send.timeout))?.unwrap_or_default());
-            let b = secure(b, &security)?;
-            let mut publisher = match ep.role {
-                Role::Bind => b.bind(&ep.endpoint)?.build()?,
-                Role::Connect => b.connect(&ep.endpoint)?.build()?,
-            };
-            if ep.role == Role::Bind {
-                eprintln!("exbus: publishing on {}", publisher.endpoint());
-            }
-            if let Some(n) = wait_subscribers {
-                publisher.wait_for_subscribers(n, Duration::from_secs(60))?;
-            }
-            send_all(&send, messages, |v| publisher.publish(v))?;
-            publisher.close().map_err(Failure::from)
+        Command::Publish { at, topic, send, wait_subscribers, security } => {
+            send::publish(&at, &topic, &send, wait_subscribers, &security)
         }
-        Command::Push { endpoint, send, wait_peers, security } => {
-            let ep = endpoint::parse(&endpoint, Role::Bind)?;
-            let messages = read_messages(&send)?;
-            let timeout = seconds(Some(send.timeout))?.unwrap_or_default();
-            let b = secure(PushSocket::builder().send_timeout(timeout), &security)?;
-            let mut push = match ep.role {
-                Role::Bind => b.bind(&ep.endpoint)?.build()?,
-                Role::Connect => b.connect(&ep.endpoint)?.build()?,
-            };
-            if ep.role == Role::Bind {
-                eprintln!("exbus: pushing on {}", push.endpoint());
-            }
-            if let Some(n) = wait_peers {
-                push.wait_for_peers(n, Duration::from_secs(60))?;
-            }
-            send_all(&send, messages, |v| push.push(v))?;
-            push.close().map_err(Failure::from)
-        }
-        Command::Types { json } => {
+        Command::Push { at, send, wait_peers, security } => send::push(&at, &send, wait_peers, &security),
+        Command::Record(args) => record::record(&args),
+        Command::Replay(args) => record::replay(&args),
+        Command::Types { json, schema } => {
             let types = registered_types();
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            if json {
+            let mut out = Out::new();
+            if schema {
+                let text = serde_json::to_string_pretty(&types::schema(&types))
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                out.line(text.as_bytes())
+            } else if json {
                 let all: Vec<Value> = types.iter().map(|t| output::type_json(t)).collect();
-                writeln!(out, "{}", Value::Array(all)).map_err(io_failure)?;
+                out.line(Value::Array(all).to_string().as_bytes())
             } else {
-                for t in types {
-                    writeln!(out, "{}", output::type_line(t)).map_err(io_failure)?;
-                }
+                out.line(types::table(&types).as_bytes())
             }
-            Ok(())
         }
         Command::Ports { json } => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
+            let mut out = Out::new();
             if json {
                 let map: serde_json::Map<String, Value> =
                     DefaultPort::ALL.iter().map(|p| (p.as_str().to_owned(), Value::from(p.port()))).collect();
-                writeln!(out, "{}", Value::Object(map)).map_err(io_failure)?;
+                out.line(Value::Object(map).to_string().as_bytes())
             } else {
+                let mut t = table::Table::new(&[("name", table::Align::Left), ("port", table::Align::Right)]);
                 for p in DefaultPort::ALL {
-                    writeln!(out, "{:<18} {}", p.as_str(), p.port()).map_err(io_failure)?;
+                    t.row([p.as_str().to_owned(), p.port().to_string()]);
                 }
+                out.line(t.to_string().trim_end().as_bytes())
             }
-            Ok(())
         }
-        Command::Hz { endpoint, topics, seconds: secs, security } => {
-            let ep = endpoint::parse(&endpoint, Role::Connect)?;
-            let sub = subscriber(&ep, &topics, false, &security)?;
-            if ep.role == Role::Bind {
-                eprintln!("exbus: listening on {}", sub.endpoint());
-            }
-            hz::run(sub, seconds(secs)?)
+        Command::Hz { at, topics, seconds, security } => {
+            let eps = at.resolve(Role::Connect)?;
+            let sub = subscriber(&eps, &topics, false, &security)?;
+            announce("listening", eps[0].role(), &sub.endpoint(), sub.endpoints());
+            hz::run(sub, &eps, seconds)
         }
-        Command::Demo { seconds: secs } => {
-            let d = seconds(Some(secs))?.unwrap_or(Duration::from_secs(5));
-            demo::run(d)
-        }
+        Command::Demo { seconds, stall_display } => demo::run(seconds, stall_display),
         Command::Keygen { name, dir } => {
             let pair = experimance_common::security::CurveKeyPair::generate()
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             let (secret, public) = pair.save(&dir, &name).map_err(|e| Failure::Runtime(e.to_string()))?;
-            println!("{}", pair.public());
+            Out::new().line(pair.public().to_string().as_bytes())?;
             eprintln!("exbus: wrote {} (secret, mode 0600) and {}", secret.display(), public.display());
             Ok(())
         }
@@ -394,156 +373,107 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-fn io_failure(e: std::io::Error) -> Failure {
-    Failure::Runtime(format!("cannot write output: {e}"))
-}
-
-fn seconds(s: Option<f64>) -> Result<Option<Duration>, Failure> {
-    match s {
-        None => Ok(None),
-        Some(s) => Duration::try_from_secs_f64(s)
-            .map(Some)
-            .map_err(|_| Failure::Usage(format!("invalid number of seconds: {s}"))),
-    }
-}
-
-fn subscriber(
-    ep: &CliEndpoint,
+/// A subscriber on `endpoints` with `topics` (all topics when empty); receives wait at
+/// most [`TICK`], so loops can look at the interrupt flag.
+pub fn subscriber(
+    endpoints: &[experimance_common::socket::Endpoint],
     topics: &[String],
     exact: bool,
     security: &SecurityArgs,
 ) -> Result<Subscriber, Failure> {
-    fn subscribe<E>(
-        b: experimance_common::socket::SocketBuilder<Subscriber, E>,
-        topics: &[String],
-        exact: bool,
-    ) -> Result<
-        experimance_common::socket::SocketBuilder<Subscriber, E, experimance_common::socket::Subscribed>,
-        Failure,
-    > {
-        let Some((first, rest)) = topics.split_first() else {
-            return Ok(b.subscribe_all());
-        };
-        let mut s = if exact {
-            b.subscribe_exact(first).map_err(|e| Failure::Usage(e.to_string()))?
-        } else {
-            b.subscribe(first)
-        };
-        for t in rest {
-            s = if exact {
-                s.subscribe_exact(t).map_err(|e| Failure::Usage(e.to_string()))?
-            } else {
-                s.subscribe(t)
-            };
-        }
-        Ok(s)
+    let b = secure(Subscriber::builder().receive_timeout(TICK), security)?;
+    let Some((first, rest)) = topics.split_first() else {
+        return endpoint::open(b.subscribe_all(), endpoints);
+    };
+    let usage = |e: experimance_common::TopicError| Failure::Usage(e.to_string());
+    let mut s = if exact { b.subscribe_exact(first).map_err(usage)? } else { b.subscribe(first) };
+    for t in rest {
+        s = if exact { s.subscribe_exact(t).map_err(usage)? } else { s.subscribe(t) };
     }
-    let b = secure(Subscriber::builder(), security)?;
-    Ok(match ep.role {
-        Role::Bind => subscribe(b.bind(&ep.endpoint)?, topics, exact)?.build()?,
-        Role::Connect => subscribe(b.connect(&ep.endpoint)?, topics, exact)?.build()?,
-    })
+    endpoint::open(s, endpoints)
 }
 
-/// Receives and prints until `count` messages or the idle timeout.
-fn receive_loop(
+/// A socket that receives frames: a subscriber or a pull socket.
+pub trait Receiving {
+    /// `Pub` frames carry a topic.
+    const FRAMING: experimance_common::Framing;
+    /// The next frame, waiting at most [`TICK`].
+    fn next_frame(&mut self) -> Result<&[u8], SocketError>;
+    /// Connected peers.
+    fn peers(&mut self) -> usize;
+}
+
+impl Receiving for Subscriber {
+    const FRAMING: experimance_common::Framing = experimance_common::Framing::Pub;
+    fn next_frame(&mut self) -> Result<&[u8], SocketError> {
+        self.receive_raw_timeout(TICK)
+    }
+    fn peers(&mut self) -> usize {
+        self.peer_count()
+    }
+}
+
+impl Receiving for PullSocket {
+    const FRAMING: experimance_common::Framing = experimance_common::Framing::Push;
+    fn next_frame(&mut self) -> Result<&[u8], SocketError> {
+        self.pull_raw()
+    }
+    fn peers(&mut self) -> usize {
+        self.peer_count()
+    }
+}
+
+/// Formats one received frame as `args` asks.
+fn render(frame: &[u8], framing: experimance_common::Framing, args: &OutputArgs, colour: bool) -> Vec<u8> {
+    if args.raw {
+        return output::raw(frame);
+    }
+    let decoded = match framing {
+        experimance_common::Framing::Pub => codec::decode_pub::<Value>(frame).map(|(t, v)| (Some(t), v)),
+        _ => codec::decode_push::<Value>(frame).map(|v| (None, v)),
+    };
+    match decoded {
+        Ok((topic, value)) => output::message(topic, &value, args, colour).into_bytes(),
+        Err(e) => output::undecodable(&e, args.json, colour).into_bytes(),
+    }
+}
+
+/// Receives and prints until `count` messages, the idle timeout, or an interrupt.
+fn receive_loop<R: Receiving>(
     args: &ReceiveArgs,
-    mut next: impl FnMut(Option<Duration>) -> Result<(Option<Topic>, Value), SocketError>,
+    endpoints: &[experimance_common::socket::Endpoint],
+    socket: &mut R,
 ) -> Result<(), Failure> {
-    let (count, json) = (args.count, args.json);
-    let idle = seconds(args.timeout)?;
-    let stdout = std::io::stdout();
-    let colour = !json && stdout.is_terminal();
-    let mut out = stdout.lock();
+    let colour = !args.output.json && !args.output.raw && output::colour_stdout(args.output.color);
+    let mut out = Out::new();
+    let mut watch = Watch::new(endpoints);
     let mut received = 0u64;
-    while count.is_none_or(|n| received < n) {
-        let line = match next(idle) {
-            Ok((topic, value)) => output::message(topic.as_deref(), &value, json, colour),
-            Err(SocketError::Decode(e)) => output::undecodable(&e, json, colour),
-            // Without --timeout, wait on: the socket's own timeout only bounds each call.
-            Err(SocketError::Timeout { .. }) if idle.is_none() => continue,
-            Err(SocketError::Timeout { .. }) => {
-                let after = args.timeout.unwrap_or_default();
-                return Err(Failure::Timeout(format!("no message for {after} s ({received} received)")));
+    let mut last = Instant::now();
+    while args.count.is_none_or(|n| received < n) {
+        if interrupted() {
+            return Err(Failure::Interrupted(format!("{received} received")));
+        }
+        watch.tick(|| socket.peers());
+        match socket.next_frame() {
+            Ok(frame) => {
+                let line = render(frame, R::FRAMING, &args.output, colour);
+                out.line(&line)?;
+                received += 1;
+                last = Instant::now();
             }
-            Err(e) => return Err(e.into()),
-        };
-        writeln!(out, "{line}").map_err(io_failure)?;
-        out.flush().map_err(io_failure)?;
-        received += 1;
-    }
-    Ok(())
-}
-
-/// Reads and validates every message before anything is sent (for stdin: each line
-/// before it is sent).
-fn read_messages(args: &SendArgs) -> Result<Vec<Value>, Failure> {
-    let texts: Vec<String> = if args.message == "-" {
-        std::io::stdin()
-            .lock()
-            .lines()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?
-            .into_iter()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
-    } else {
-        vec![args.message.clone()]
-    };
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let where_ =
-                if args.message == "-" { format!("line {}", i + 1) } else { "the message".to_owned() };
-            let value: Value = serde_json::from_str(text)
-                .map_err(|e| Failure::Usage(format!("{where_} is not valid JSON: {e}")))?;
-            if !value.is_object() {
-                return Err(Failure::Usage(format!("{where_} is not a JSON object")));
-            }
-            if args.strict {
-                validate(&value).map_err(|e| Failure::Usage(format!("{where_}: {e}")))?;
-            }
-            Ok(value)
-        })
-        .collect()
-}
-
-/// `--strict`: the document must decode as the registered type its "type" names.
-fn validate(value: &Value) -> Result<(), String> {
-    let Some(name) = value.get("type").and_then(Value::as_str) else {
-        return Err("--strict needs a \"type\" field naming a registered type".to_owned());
-    };
-    let Some(info) = lookup_type(name) else {
-        return Err(format!("\"{name}\" is not a registered message type (see `exbus types`)"));
-    };
-    let json = serde_json::to_vec(value).map_err(|e| e.to_string())?;
-    info.decode(&json).map(drop).map_err(|e| format!("not a valid {}: {}", info.type_name(), e.kind()))
-}
-
-fn send_all(
-    args: &SendArgs,
-    messages: Vec<Value>,
-    mut send: impl FnMut(&Value) -> Result<(), SocketError>,
-) -> Result<(), Failure> {
-    let period = match args.rate {
-        Some(hz) if hz > 0.0 && hz.is_finite() => Some(Duration::from_secs_f64(1.0 / hz)),
-        Some(hz) => return Err(Failure::Usage(format!("invalid --rate {hz}"))),
-        None => None,
-    };
-    let start = Instant::now();
-    let mut sent: u32 = 0;
-    for _ in 0..args.count {
-        for m in &messages {
-            if let Some(p) = period {
-                let due = start + p * sent;
-                let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
+            Err(SocketError::Interrupted { .. }) => {}
+            Err(SocketError::Timeout { .. }) => match args.timeout {
+                Some(idle) if last.elapsed() >= idle => {
+                    let note = format!("no message for {} ({received} received)", show(idle));
+                    if received > 0 {
+                        eprintln!("exbus: {note}");
+                        return Ok(());
+                    }
+                    return Err(Failure::Timeout(note));
                 }
-            }
-            send(m)?;
-            sent = sent.saturating_add(1);
+                _ => {}
+            },
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
