@@ -32,7 +32,7 @@ use crate::Failure;
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Rounds; each runs every measurement twice for each side (A B B A), alternating
-    /// which goes first.
+    /// which goes first. Default 5 (3 with `--quick`).
     #[arg(long)]
     rounds: Option<u32>,
     /// Messages per throughput trial (89-byte Heartbeats).
@@ -64,9 +64,9 @@ pub struct BenchArgs {
     #[arg(long)]
     python_messages: Option<u64>,
     /// The lossy PUB/SUB receiver ends after this long without a message.
-    #[arg(long, default_value_t = 500, value_name = "MS")]
-    idle_ms: u64,
-    /// A short run (under 30 s): 3 rounds of smaller trials.
+    #[arg(long, value_name = "MS")]
+    idle_ms: Option<u64>,
+    /// A short run (under 30 s): 3 rounds of smaller trials, one trial a side per round.
     #[arg(long)]
     quick: bool,
     /// Exit with status 1 when a target is missed (after printing the results).
@@ -99,16 +99,16 @@ impl Settings {
         let q = a.quick;
         Settings {
             rounds: a.rounds.unwrap_or(if q { 3 } else { 5 }),
-            messages: a.messages.unwrap_or(if q { 100_000 } else { 750_000 }),
+            messages: a.messages.unwrap_or(if q { 50_000 } else { 750_000 }),
             round_trips: a.round_trips.unwrap_or(if q { 2_000 } else { 8_000 }),
             warmup: a.warmup.unwrap_or(if q { 200 } else { 1_000 }),
-            large_mb: a.large_mb.unwrap_or(if q { 24 } else { 192 }),
-            fanout_messages: a.fanout_messages.unwrap_or(if q { 20_000 } else { 150_000 }),
+            large_mb: a.large_mb.unwrap_or(if q { 12 } else { 192 }),
+            fanout_messages: a.fanout_messages.unwrap_or(if q { 10_000 } else { 150_000 }),
             fanout: a.fanout,
-            many: a.many.unwrap_or(if q { 200 } else { 1_000 }),
-            many_secs: a.many_secs.unwrap_or(if q { 2 } else { 5 }),
-            python_messages: a.python_messages.unwrap_or(if q { 10_000 } else { 50_000 }),
-            idle_ms: a.idle_ms,
+            many: a.many.unwrap_or(if q { 100 } else { 1_000 }),
+            many_secs: a.many_secs.unwrap_or(if q { 1 } else { 5 }),
+            python_messages: a.python_messages.unwrap_or(if q { 3_000 } else { 30_000 }),
+            idle_ms: a.idle_ms.unwrap_or(if q { 200 } else { 500 }),
             quick: q,
         }
     }
@@ -460,13 +460,16 @@ fn summary(values: &[f64]) -> Value {
 
 /// The palindromic order of a round: `sides` then the reverse, the first side
 /// alternating with the round's parity (for two or more sides, the first two swap).
-fn palindrome(round: u32, sides: &[Impl]) -> Vec<Impl> {
+/// `--quick` runs one trial a side (the first half), the order still alternating.
+fn palindrome(s: &Settings, round: u32, sides: &[Impl]) -> Vec<Impl> {
     let mut first: Vec<Impl> = sides.to_vec();
     if round % 2 == 1 && first.len() >= 2 {
         first.swap(0, 1);
     }
     let mut all = first.clone();
-    all.extend(first.iter().rev());
+    if !s.quick {
+        all.extend(first.iter().rev());
+    }
     all
 }
 
@@ -493,25 +496,25 @@ fn round(s: &Settings, keys: &Keys, n: u32, python: Option<&python::Python>) -> 
     use Impl::{Async, Baseline, LibraryBlocking as Lib, Raw, Service};
     let mut r = Round::default();
     // PUSH/PULL: the library (blocking and async), the baseline and the ceiling.
-    for imp in palindrome(n, &[Lib, Baseline, Raw, Async]) {
+    for imp in palindrome(s, n, &[Lib, Baseline, Raw, Async]) {
         let t = throughput(s, keys, Spec::push(imp, s.messages))?;
         r.throughput(&format!("push.{}", side(imp)), &format!("rss.{}", side(imp)), t);
     }
     // Dispatch overhead: the service loop against the plain async receive loop, both
     // fed by the async sender.
-    for imp in palindrome(n, &[Service, Async]) {
+    for imp in palindrome(s, n, &[Service, Async]) {
         let t = throughput(s, keys, Spec { tx: Async, ..Spec::push(imp, s.messages) })?;
         r.throughput(&format!("service.{}", side(imp)), "rss.service", t);
     }
-    for imp in palindrome(n, &[Lib, Baseline, Raw]) {
+    for imp in palindrome(s, n, &[Lib, Baseline, Raw]) {
         let t = throughput(s, keys, Spec::pubsub(imp, true, s.messages))?;
         r.throughput(&format!("lossless.{}", side(imp)), &format!("rss.{}", side(imp)), t);
     }
-    for imp in palindrome(n, &[Lib, Baseline]) {
+    for imp in palindrome(s, n, &[Lib, Baseline]) {
         let t = throughput(s, keys, Spec::pubsub(imp, false, s.messages))?;
         r.throughput(&format!("lossy.{}", side(imp)), &format!("rss.{}", side(imp)), t);
     }
-    for imp in palindrome(n, &[Lib, Baseline]) {
+    for imp in palindrome(s, n, &[Lib, Baseline]) {
         let [p50, p99, p999] = latency(s, keys, imp, false)?;
         r.note(&format!("p50.{}", side(imp)), p50);
         r.note(&format!("p99.{}", side(imp)), p99);
@@ -519,7 +522,7 @@ fn round(s: &Settings, keys: &Keys, n: u32, python: Option<&python::Python>) -> 
     }
     // CURVE: the library and the hand-written baseline, both encrypted; the library's
     // plaintext is the PUSH/PULL row of this round.
-    for imp in palindrome(n, &[Lib, Baseline]) {
+    for imp in palindrome(s, n, &[Lib, Baseline]) {
         let t = throughput(s, keys, Spec { curve: true, ..Spec::push(imp, s.messages) })?;
         r.throughput(&format!("curve.{}", side(imp)), "rss.curve", t);
         let [p50, p99, _] = latency(s, keys, imp, true)?;
@@ -527,12 +530,12 @@ fn round(s: &Settings, keys: &Keys, n: u32, python: Option<&python::Python>) -> 
         r.note(&format!("curve_p99.{}", side(imp)), p99);
     }
     for kib in LARGE_KIB {
-        for imp in palindrome(n, &[Lib, Baseline, Raw]) {
+        for imp in palindrome(s, n, &[Lib, Baseline, Raw]) {
             let t = throughput(s, keys, Spec { kib, ..Spec::push(imp, large_messages(s, kib)) })?;
             r.throughput(&format!("large{kib}.{}", side(imp)), &format!("large{kib}_rss.{}", side(imp)), t);
         }
     }
-    for imp in palindrome(n, &[Lib, Baseline]) {
+    for imp in palindrome(s, n, &[Lib, Baseline]) {
         let t = fanout(s, imp)?;
         r.throughput(&format!("fanout.{}", side(imp)), &format!("fanout_rss.{}", side(imp)), t);
     }
@@ -950,13 +953,14 @@ fn table(s: &Settings, series: &Series, many: &Many, report: &Value, elapsed: f6
     out.push_str(&format!(
         "exbus bench: {} rounds; {} messages per throughput trial, {} round trips (+{} warm-up) per latency trial;\n\
          a {}-byte Heartbeat over tcp loopback, every peer its own process.\n\
-         per round: the mean of 2 trials a side (order A B B A); shown: median (min-max) over rounds;\n\
+         per round: {}; shown: median (min-max) over rounds;\n\
          ratio = A/B, taken per round.\n\n",
         s.rounds,
         s.messages,
         s.round_trips,
         s.warmup,
-        peer::wire_bytes().len()
+        peer::wire_bytes().len(),
+        if s.quick { "one trial a side (--quick), the order alternating" } else { "the mean of 2 trials a side (order A B B A)" },
     ));
     out.push_str(&format!("{:<44} {:>22} {:>22} {:>19}\n", "measurement: A / B", "A", "B", "ratio"));
     let cell = |v: &[f64], u: Unit| {
