@@ -75,6 +75,9 @@ pub struct BenchArgs {
     /// Print the results as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also write a chart of throughput against message size (SVG) to this file.
+    #[arg(long, value_name = "PATH")]
+    svg: Option<std::path::PathBuf>,
 }
 
 /// The settings of a run: the arguments with the defaults of `--quick` or of a full run.
@@ -584,6 +587,10 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     writeln!(out, "{text}").map_err(|e| Failure::Runtime(format!("cannot write output: {e}")))?;
+    if let Some(path) = &args.svg {
+        std::fs::write(path, svg_chart(&series))
+            .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
     let missed: Vec<&str> = report["targets"]
         .as_array()
         .into_iter()
@@ -1019,5 +1026,95 @@ fn table(s: &Settings, series: &Series, many: &Many, report: &Value, elapsed: f6
         ));
     }
     out.push_str(&format!("\ntook {elapsed:.1} s"));
+    out
+}
+
+/// The chart of `--svg`: median MB/s against message size (both axes logarithmic) for
+/// the library, the hand-written baseline and the raw ceiling, PUSH->PULL.
+fn svg_chart(series: &Series) -> String {
+    let sizes: Vec<(String, usize, String)> =
+        std::iter::once(("89 B".to_owned(), peer::wire_bytes().len(), "push".to_owned()))
+            .chain(LARGE_KIB.iter().map(|&k| {
+                let label = if k >= 1024 { format!("{} MiB", k / 1024) } else { format!("{k} KiB") };
+                (label, peer::wire_bytes_of(k).len(), format!("large{k}"))
+            }))
+            .collect();
+    let (w, h, left, right, top, bottom) = (640.0, 400.0, 70.0, 150.0, 30.0, 50.0);
+    let points = |side: &str| -> Vec<(f64, f64)> {
+        sizes
+            .iter()
+            .map(|(_, bytes, key)| {
+                (*bytes as f64, stats(series.get(&format!("{key}.{side}"))).median * *bytes as f64 / 1e6)
+            })
+            .collect()
+    };
+    let lines = [("library", "#1f77b4"), ("baseline", "#ff7f0e"), ("raw", "#2ca02c")];
+    let all: Vec<f64> =
+        lines.iter().flat_map(|(s, _)| points(s)).map(|(_, y)| y).filter(|y| *y > 0.0).collect();
+    let (ymin, ymax) = (
+        all.iter().copied().fold(f64::MAX, f64::min).max(1e-3),
+        all.iter().copied().fold(0.0, f64::max).max(1e-2),
+    );
+    let (lymin, lymax) = (ymin.log10().floor(), ymax.log10().ceil().max(ymin.log10().floor() + 1.0));
+    let (lxmin, lxmax) = ((sizes[0].1 as f64).log10(), (sizes[sizes.len() - 1].1 as f64).log10());
+    let x = |b: f64| left + (b.log10() - lxmin) / (lxmax - lxmin) * (w - left - right);
+    let y = |v: f64| top + (lymax - v.max(1e-3).log10()) / (lymax - lymin) * (h - top - bottom);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"18\" font-size=\"14\">exbus bench: PUSH-&gt;PULL throughput against message size (MB/s, medians)</text>\n"
+    );
+    let mut decade = lymin;
+    while decade <= lymax {
+        let v = 10f64.powf(decade);
+        out.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+            w - right,
+            y(v),
+            y(v),
+            left - 6.0,
+            y(v) + 4.0,
+            if v >= 1.0 { format!("{v:.0}") } else { format!("{v}") }
+        ));
+        decade += 1.0;
+    }
+    for (label, bytes, _) in &sizes {
+        let px = x(*bytes as f64);
+        out.push_str(&format!(
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{top}\" y2=\"{:.1}\" stroke=\"#eee\"/><text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>\n",
+            h - bottom,
+            h - bottom + 18.0
+        ));
+    }
+    for (i, (side, colour)) in lines.iter().enumerate() {
+        let pts: Vec<String> =
+            points(side).iter().map(|(b, v)| format!("{:.1},{:.1}", x(*b), y(*v))).collect();
+        out.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n",
+            pts.join(" ")
+        ));
+        for p in &pts {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            out.push_str(&format!("<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>\n"));
+        }
+        let ly = top + 20.0 + 20.0 * i as f64;
+        let name = match *side {
+            "raw" => "raw zmq (ceiling)",
+            "baseline" => "zmq + serde_json",
+            _ => "library",
+        };
+        out.push_str(&format!(
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">{name}</text>\n",
+            w - right + 10.0,
+            w - right + 30.0,
+            w - right + 36.0,
+            ly + 4.0
+        ));
+    }
+    out.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">frame size</text>\n</svg>\n",
+        (left + w - right) / 2.0,
+        h - 8.0
+    ));
     out
 }
