@@ -8,6 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// A statistic (`median`, `max`, ...) of a series, whose names contain dots.
+fn series(report: &Value, name: &str, stat: &str) -> f64 {
+    let v = &report["series"][name][stat];
+    v.as_f64().unwrap_or_else(|| panic!("series {name} {stat} is not a number: {v}"))
+}
+
 fn number(v: &Value, path: &str) -> f64 {
     let mut at = v;
     for key in path.split('.') {
@@ -16,26 +22,37 @@ fn number(v: &Value, path: &str) -> f64 {
     at.as_f64().unwrap_or_else(|| panic!("{path} is not a number: {at}"))
 }
 
-#[test]
-fn bench_json_reports_every_measurement() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exbus"))
-        .args([
-            "bench",
-            "--json",
-            "--rounds",
-            "1",
-            "--messages",
-            "3000",
-            "--round-trips",
-            "200",
-            "--warmup",
-            "20",
-            "--idle-ms",
-            "300",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Runs `exbus bench` with `args` after the tiny settings; (exit code, stdout).
+fn bench(extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec![
+        "bench",
+        "--json",
+        "--rounds",
+        "1",
+        "--messages",
+        "3000",
+        "--round-trips",
+        "200",
+        "--warmup",
+        "20",
+        "--idle-ms",
+        "300",
+        "--large-mb",
+        "2",
+        "--fanout",
+        "2",
+        "--fanout-messages",
+        "500",
+        "--many",
+        "5",
+        "--many-secs",
+        "1",
+        "--python-messages",
+        "500",
+    ];
+    args.extend(extra);
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_exbus")).args(&args).stdout(Stdio::piped()).spawn().unwrap();
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > Duration::from_secs(120) {
@@ -47,68 +64,104 @@ fn bench_json_reports_every_measurement() {
     let status = child.wait().unwrap();
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    assert!(status.success(), "exbus bench failed: {status}; stdout: {stdout}");
+    (status.code(), stdout)
+}
+
+#[test]
+fn bench_json_reports_every_measurement() {
+    let (code, stdout) = bench(&["--check"]);
     assert_eq!(stdout.trim().lines().count(), 1, "one JSON object on one line: {stdout}");
     let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    // --check: exit 1 exactly when a target is missed (which, in so tiny a run, says
+    // nothing about the library).
+    let missed = report["targets"].as_array().unwrap().iter().any(|t| t["met"] == false);
+    assert_eq!(code, Some(if missed { 1 } else { 0 }), "exit code against the targets; stdout: {stdout}");
 
     assert_eq!(report["settings"]["rounds"], 1);
     assert_eq!(report["settings"]["message_bytes"], 89, "the issue's 89-byte Heartbeat");
 
-    for m in ["push_pull", "pub_sub_lossless", "pub_sub_lossy", "async_push_pull"] {
-        for side in ["library", "baseline"] {
-            let rate = number(&report, &format!("{m}.{side}.median"));
-            assert!(rate > 0.0, "{m} {side}: rate {rate}");
-            assert_eq!(report[m][side]["values"].as_array().unwrap().len(), 1, "{m} {side}: one round");
-        }
-        assert!(number(&report, &format!("{m}.ratio.median")) > 0.0, "{m}");
+    // Every row has one positive value a side and a positive ratio.
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for expected in [
+        "push_pull",
+        "push_pull_ceiling",
+        "pub_sub_lossless",
+        "pub_sub_lossless_ceiling",
+        "pub_sub_lossy",
+        "async_push_pull",
+        "service_dispatch",
+        "service_dispatch_cpu",
+        "latency_p50",
+        "latency_p99",
+        "curve_push_pull",
+        "curve_cost",
+        "curve_latency_p50",
+        "curve_latency_p99",
+        "large_64k_ceiling",
+        "large_1024k_baseline",
+        "large_1024k_ceiling",
+        "large_4096k_rss",
+        "fanout",
+        "receiver_peak_rss",
+    ] {
+        assert!(names.contains(&expected), "no row {expected}: {names:?}");
     }
+    for r in rows {
+        let name = r["name"].as_str().unwrap();
+        for side in ["numerator", "denominator"] {
+            assert_eq!(r[side]["values"]["values"].as_array().unwrap().len(), 1, "{name} {side}: one round");
+            assert!(number(r, &format!("{side}.values.median")) > 0.0, "{name} {side}: {r}");
+        }
+        assert!(number(r, "ratio.median") > 0.0, "{name}");
+    }
+    if report["python"] == true {
+        assert!(names.contains(&"python_sync") && names.contains(&"python_async"), "{names:?}");
+    }
+
     // Nothing may be lost where loss is not allowed.
-    for m in ["push_pull", "pub_sub_lossless"] {
-        for side in ["library", "baseline"] {
-            assert_eq!(number(&report, &format!("{m}.loss.{side}.max")), 0.0, "{m} {side} lost messages");
-        }
+    for name in [
+        "push.library",
+        "push.baseline",
+        "push.raw",
+        "push.async",
+        "service.service",
+        "service.async",
+        "lossless.library",
+        "lossless.baseline",
+        "lossless.raw",
+        "curve.library",
+        "curve.baseline",
+        "large1024.library",
+        "large4096.raw",
+        "fanout.library",
+        "fanout.baseline",
+    ] {
+        assert_eq!(series(&report, &format!("{name}.loss"), "max"), 0.0, "{name} lost messages");
     }
-    assert_eq!(number(&report, "async_push_pull.loss.library.max"), 0.0, "async PUSH/PULL lost messages");
-    // The lossy mode reports its loss as a fraction, and how fast publish returned.
+    // The lossy mode reports its loss as a fraction.
     for side in ["library", "baseline"] {
-        assert!(number(&report, &format!("pub_sub_lossy.sender_rate.{side}.median")) > 0.0, "{side}");
-        let loss = number(&report, &format!("pub_sub_lossy.loss.{side}.median"));
+        let loss = series(&report, &format!("lossy.{side}.loss"), "median");
         assert!((0.0..1.0).contains(&loss), "lossy {side}: loss {loss}");
     }
-
     for side in ["library", "baseline"] {
-        let p50 = number(&report, &format!("latency.p50.{side}.median"));
-        let p99 = number(&report, &format!("latency.p99.{side}.median"));
-        let p999 = number(&report, &format!("latency.p999.{side}.median"));
+        let p50 = series(&report, &format!("p50.{side}"), "median");
+        let p99 = series(&report, &format!("p99.{side}"), "median");
+        let p999 = series(&report, &format!("p999.{side}"), "median");
         assert!(p50 > 0.0 && p50 <= p99 && p99 <= p999, "{side}: p50 {p50} p99 {p99} p99.9 {p999}");
     }
-    for side in ["library", "baseline"] {
-        assert!(number(&report, &format!("receiver_peak_rss.{side}.median")) > 0.0, "{side} RSS");
-    }
 
-    // The service runtime's loop and the plain receive loop, measured in the same run.
-    for side in ["library", "baseline"] {
-        assert!(number(&report, &format!("service_dispatch.rates.{side}.median")) > 0.0, "{side}");
-        let cpu =
-            number(&report, &format!("service_dispatch.receiving_thread_cpu_ns_per_message.{side}.median"));
-        assert!(cpu > 0.0, "{side}: CPU per message {cpu}");
+    // Many sockets: every subscriber got every message, memory and CPU are reported.
+    for side in ["async", "library"] {
+        let m = &report["many_sockets"][side];
+        assert_eq!(m["received"], m["expected"], "{side}: {m}");
+        assert_eq!(m["subscribers"], 5, "{side}");
+        assert!(number(m, "process_cpu_ns_per_message") > 0.0, "{side}: {m}");
+        assert!(number(m, "rss_built_kb") > 0.0, "{side}: {m}");
     }
 
     let targets = report["targets"].as_array().unwrap();
-    let names: Vec<&str> = targets.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(
-        names,
-        [
-            "push_pull",
-            "pub_sub_lossless",
-            "async_push_pull",
-            "service_dispatch",
-            "service_dispatch_cpu",
-            "latency_p50",
-            "latency_p99",
-            "receiver_peak_rss"
-        ]
-    );
+    assert!(targets.len() >= 15, "{targets:?}");
     for t in targets {
         assert!(t["met"].is_boolean() && t["value"].is_number(), "{t}");
     }
@@ -117,5 +170,16 @@ fn bench_json_reports_every_measurement() {
 #[test]
 fn bench_rejects_zero_rounds() {
     let out = Command::new(env!("CARGO_BIN_EXE_exbus")).args(["bench", "--rounds", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+/// A peer is a small program of its own: each implementation moves the same bytes, and
+/// the CURVE keys reach it as `--flag=value` (a Z85 key may begin with '-').
+#[test]
+fn bench_peers_refuse_a_malformed_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_exbus"))
+        .args(["bench-peer", "pull", "baseline", "--curve-server=-not-a-key"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

@@ -374,15 +374,17 @@ impl Label {
 }
 
 /// The wire name at the start of a document written as this crate or Python's
-/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), without parsing.
-fn leading_type(json: &[u8]) -> Option<&str> {
-    let rest = json.strip_prefix(b"{\"type\":")?;
-    let rest = rest.strip_prefix(b" ").unwrap_or(rest).strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-    if rest[end] != b'"' {
+/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), without parsing. The
+/// text is already checked UTF-8, and the name ends at an ASCII `"`, so slicing it needs
+/// no second check (one would cost ~105 instructions a message, a tenth of dispatch).
+fn leading_type(json: &str) -> Option<&str> {
+    let rest = json.strip_prefix("{\"type\":")?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest).strip_prefix('"')?;
+    let end = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+    if rest.as_bytes()[end] != b'"' {
         return None;
     }
-    std::str::from_utf8(&rest[..end]).ok()
+    rest.get(..end)
 }
 
 impl Table {
@@ -405,7 +407,7 @@ impl Table {
                 return self.any(ctx, f, topic, json, frame, framing, label);
             }
         }
-        let name: Cow<'_, str> = match leading_type(json.as_bytes()) {
+        let name: Cow<'_, str> = match leading_type(json) {
             Some(name) => Cow::Borrowed(name),
             None => match peek_type(json) {
                 Ok(Some(name)) => name,
@@ -531,10 +533,11 @@ mod tests {
 
     #[test]
     fn leading_type_reads_both_writers_and_refuses_escapes() {
-        assert_eq!(leading_type(br#"{"type":"EraChanged","era":"x"}"#), Some("EraChanged"));
-        assert_eq!(leading_type(br#"{"type": "Idle", "status": true}"#), Some("Idle"));
-        assert_eq!(leading_type(br#"{"type": "Id\u0065"}"#), None);
-        assert_eq!(leading_type(br#"{"era": "x", "type": "EraChanged"}"#), None);
-        assert_eq!(leading_type(b"{\"type\":\"\xff\"}"), None);
+        assert_eq!(leading_type(r#"{"type":"EraChanged","era":"x"}"#), Some("EraChanged"));
+        assert_eq!(leading_type(r#"{"type": "Idle", "status": true}"#), Some("Idle"));
+        assert_eq!(leading_type(r#"{"type": "Id\u0065"}"#), None);
+        assert_eq!(leading_type(r#"{"era": "x", "type": "EraChanged"}"#), None);
+        assert_eq!(leading_type(r#"{"type":"Ère","x":1}"#), Some("Ère"));
+        assert_eq!(leading_type(r#"{"type":"unterminated"#), None);
     }
 }

@@ -866,6 +866,12 @@ impl Reader {
                 continue;
             };
             match called {
+                // The common case (a plain function, no response): counted here, without
+                // the future that pushing a response needs.
+                Called::Done(result @ Ok(None)) => {
+                    self.table.finish(&self.ctx, &label, &result);
+                    self.ctx.shared.note_processed();
+                }
                 Called::Done(result) => self.finish(&label, result).await,
                 Called::Pending(fut) if self.max_concurrent == 1 => {
                     let result = CatchUnwind(fut).await;
