@@ -363,6 +363,14 @@ struct Request<'a> {
 }
 
 fn serve(socket: zmq::Socket, domains: &Domains, stop: &AtomicBool) {
+    serve_until_stopped(&socket, domains, stop);
+    // Closing a socket frees its inproc endpoint only later, on libzmq's reaper
+    // thread; unbinding frees it now, so a handler started right after this one's
+    // `Drop` can bind it. (Fails harmlessly with ETERM when the context is ending.)
+    let _ = socket.unbind(ZAP_ENDPOINT);
+}
+
+fn serve_until_stopped(socket: &zmq::Socket, domains: &Domains, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let frames = match socket.recv_multipart(0) {
             Ok(frames) => frames,
