@@ -237,7 +237,17 @@ impl Core {
             0
         };
         self.before_send();
-        let sent = self.socket.send(&self.buf[..], flags);
+        let start = Instant::now();
+        let sent = loop {
+            match self.socket.send(&self.buf[..], flags) {
+                // libzmq's clock is coarse and may give up a little before the
+                // timeout: the rest of it is waited for, so no call returns early.
+                Err(zmq::Error::EAGAIN) if flags == 0 && start.elapsed() < t => {
+                    self.apply_send_timeout(t - start.elapsed())?;
+                }
+                sent => break sent,
+            }
+        };
         self.release_large_buffers();
         match sent {
             Ok(()) => Ok(()),
@@ -260,7 +270,17 @@ impl Core {
             self.apply_receive_timeout(t)?;
             0
         };
-        match self.socket.recv(&mut self.frame, flags) {
+        let start = Instant::now();
+        let received = loop {
+            match self.socket.recv(&mut self.frame, flags) {
+                // As in `send_buf`: libzmq may give up a little early.
+                Err(zmq::Error::EAGAIN) if flags == 0 && start.elapsed() < t => {
+                    self.apply_receive_timeout(t - start.elapsed())?;
+                }
+                received => break received,
+            }
+        };
+        match received {
             Ok(()) if self.frame.get_more() => Err(self.read_multipart()),
             Ok(()) => Ok(()),
             Err(zmq::Error::EAGAIN) => {
