@@ -242,8 +242,9 @@ impl Core {
             match self.socket.send(&self.buf[..], flags) {
                 // libzmq's clock is coarse and may give up a little before the
                 // timeout: the rest of it is waited for, so no call returns early.
-                Err(zmq::Error::EAGAIN) if flags == 0 && start.elapsed() < t => {
-                    self.apply_send_timeout(t - start.elapsed())?;
+                Err(zmq::Error::EAGAIN) if flags == 0 && !t.saturating_sub(start.elapsed()).is_zero() => {
+                    // Measured again: the clock moved since the guard (never a negative wait).
+                    self.apply_send_timeout(t.saturating_sub(start.elapsed()).max(Duration::from_millis(1)))?;
                 }
                 sent => break sent,
             }
@@ -274,8 +275,11 @@ impl Core {
         let received = loop {
             match self.socket.recv(&mut self.frame, flags) {
                 // As in `send_buf`: libzmq may give up a little early.
-                Err(zmq::Error::EAGAIN) if flags == 0 && start.elapsed() < t => {
-                    self.apply_receive_timeout(t - start.elapsed())?;
+                Err(zmq::Error::EAGAIN) if flags == 0 && !t.saturating_sub(start.elapsed()).is_zero() => {
+                    // Measured again: the clock moved since the guard (never a negative wait).
+                    self.apply_receive_timeout(
+                        t.saturating_sub(start.elapsed()).max(Duration::from_millis(1)),
+                    )?;
                 }
                 received => break received,
             }
