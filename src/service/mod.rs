@@ -29,7 +29,7 @@
 //!             ImageReady { request_id: Some(r.request_id.clone()), image_id: r.request_id, uri }
 //!         })
 //!         .on_unknown(|_ctx, topic, value| eprintln!("no handler for {topic}: {value}"))
-//!         .on_undecodable(|_ctx, e| eprintln!("bad frame {:?}: {}", e.raw(), e.kind()));
+//!         .on_undecodable(|_ctx, e| eprintln!("bad frame: {e}")); // {e}: its length and a bounded, escaped prefix
 //!     let events = Subscriber::builder().connect("tcp://localhost:coordinator_pub")?.subscribe("EraChanged");
 //!     let summary = Service::builder("image_server")
 //!         .subscriber(events.build()?)
