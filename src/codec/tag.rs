@@ -86,47 +86,75 @@ enum TagState {
 /// object repeats no key ([`DecodeErrorKind::DuplicateKey`]), and nothing in it, ignored
 /// fields included, nests deeper than serde_json's limit of 128.
 pub(crate) fn decode_tagged<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
-    if let Some(Ok(msg)) = decode_tag_first::<M>(json) {
-        return Ok(msg);
+    if let Some((name, after)) = leading_tag(json) {
+        if accepts_type::<M>(name) {
+            if let Some(Ok(msg)) = decode_body::<M>(json, after) {
+                return Ok(msg);
+            }
+        }
     }
-    // Any failure goes through the general path, so its error (and the position it
-    // names) is about the frame as received.
+    decode_general(json)
+}
+
+/// [`decode_tagged`] of a document whose leading tag has been read already by
+/// [`leading_tag`] (which gave `after`) and accepted for `M`: the service dispatch, which
+/// finds the handler by that name, so the name is not scanned and compared twice.
+pub(crate) fn decode_tagged_after<M: Message>(json: &str, after: usize) -> Result<M, DecodeErrorKind> {
+    match decode_body::<M>(json, after) {
+        Some(Ok(msg)) => Ok(msg),
+        _ => decode_general(json),
+    }
+}
+
+/// The general path: any document, and every error (so its error, and the position it
+/// names, is about the frame as received).
+fn decode_general<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
     let mut de = serde_json::Deserializer::from_str(json);
     let msg = tagged::<M, _>(&mut de)?;
     de.end().map_err(DecodeErrorKind::Json)?;
     Ok(msg)
 }
 
-/// The fast path for small documents that open with their tag, as this crate and Python's
-/// `json.dumps` write them (`{"type":"Name",...` or `{"type": "Name", ...`): the name is
-/// checked in place, and the rest is parsed by `M`'s own deserializer from a stack copy
-/// with the tag cut out, so no key goes through the tag filter. `None` (or an error)
-/// sends the document down the general path.
+fn skip_ws(b: &[u8]) -> &[u8] {
+    let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
+    &b[n..]
+}
+
+/// The wire name of a document that opens with its tag, as this crate and Python's
+/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), read without parsing,
+/// and the offset just past the name's closing quote. `None` for any other opening, or
+/// a name with an escape (the general path reads those). The text is checked UTF-8 and
+/// the name ends at an ASCII `"`, so slicing it needs no second check.
+pub(crate) fn leading_tag(json: &str) -> Option<(&str, usize)> {
+    let b = json.as_bytes();
+    let quote = b.len() - skip_ws(b.strip_prefix(b"{\"type\":")?).len();
+    if b.get(quote) != Some(&b'"') {
+        return None;
+    }
+    let start = quote + 1;
+    let end = start + b[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
+    if b[end] != b'"' {
+        return None;
+    }
+    Some((json.get(start..end)?, end + 1))
+}
+
+/// The fast path for small documents that open with their tag (see [`leading_tag`];
+/// `after` is the offset past the name, which the caller has accepted for `M`): the rest
+/// is parsed by `M`'s own deserializer from a stack copy with the tag cut out, so no key
+/// goes through the tag filter. `None` (or an error) sends the document down the general
+/// path.
 ///
 /// Keys are not tracked here: `M`'s deserializer rejects a repeated field of its own
 /// (serde's derive does, and `Heartbeat`), and a value `M` ignores (an unknown field, or
 /// a second `"type"`) fails this path, so documents with either are decoded (and their
 /// keys checked) by the general path.
-fn decode_tag_first<M: Message>(json: &str) -> Option<Result<M, DecodeErrorKind>> {
+fn decode_body<M: Message>(json: &str, after: usize) -> Option<Result<M, DecodeErrorKind>> {
     const MAX: usize = 512;
-    fn skip_ws(b: &[u8]) -> &[u8] {
-        let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
-        &b[n..]
-    }
-    let json = json.as_bytes();
     if json.len() > MAX {
         return None;
     }
-    let rest = skip_ws(json.strip_prefix(b"{\"type\":")?).strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-    if rest[end] != b'"' {
-        return None;
-    }
-    let name = std::str::from_utf8(&rest[..end]).ok()?;
-    if !accepts_type::<M>(name) {
-        return None;
-    }
-    let after = skip_ws(&rest[end + 1..]);
+    let after = skip_ws(json.as_bytes().get(after..)?);
     let body = match after.first()? {
         b',' => &after[1..],
         b'}' => after,
@@ -179,7 +207,7 @@ where
 
 /// `M`'s deserializer seen through the top-level checks. `FAST`: the tag has been cut out
 /// already, keys pass straight through, and a value `M` ignores fails the decode (see
-/// [`decode_tag_first`]). Otherwise: the tag is checked and hidden, every top-level key
+/// [`decode_body`]). Otherwise: the tag is checked and hidden, every top-level key
 /// is checked for repeats, and ignored values are parsed within the depth limit.
 struct TagChecking<'s, D, const FAST: bool> {
     inner: D,
@@ -374,5 +402,24 @@ impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for ValueDe<
     }
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_tag;
+
+    #[test]
+    fn leading_tag_reads_both_writers_and_refuses_escapes() {
+        let name = |json| leading_tag(json).map(|(n, _)| n);
+        assert_eq!(leading_tag(r#"{"type":"EraChanged","era":"x"}"#), Some(("EraChanged", 20)));
+        assert_eq!(leading_tag(r#"{"type": "Idle", "status": true}"#), Some(("Idle", 15)));
+        assert_eq!(name(r#"{"type":  "Idle"}"#), Some("Idle"));
+        assert_eq!(name(r#"{"type": "Id\u0065"}"#), None);
+        assert_eq!(name(r#"{"era": "x", "type": "EraChanged"}"#), None);
+        assert_eq!(name(r#"{"type":"Ère","x":1}"#), Some("Ère"));
+        assert_eq!(name(r#"{"type":"unterminated"#), None);
+        assert_eq!(name(r#"{"type":1}"#), None);
+        assert_eq!(name(r#"{"type":"#), None);
     }
 }

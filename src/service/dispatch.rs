@@ -1,156 +1,26 @@
 //! Typed dispatch: a [`Handlers`] set looks a frame's handler up by its `"type"` once,
 //! decodes the frame straight into the handler's type and calls it.
 
+mod outcome;
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context as TaskContext, Poll};
 
 use serde_json::Value;
 
 use super::context::Context;
-use super::error::{BoxError, ServiceError};
+use super::error::ServiceError;
 use crate::codec::de::peek_type;
-use crate::codec::tag::decode_tagged;
+use crate::codec::tag::{decode_tagged, decode_tagged_after, leading_tag};
 use crate::error::{DecodeError, DecodeErrorKind, Framing};
 use crate::{AnyMessage, Message, Topic};
 
-/// A response a handler gives back: the PUSH frame of a message, pushed by a worker on
-/// its response socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub(crate) frame: Vec<u8>,
-}
-
-impl Reply {
-    /// The reply of `msg` (its PUSH frame, `"type"` included).
-    ///
-    /// # Errors
-    /// [`ServiceError::Encode`] when the message cannot be encoded.
-    pub fn new<M: Message>(msg: &M) -> Result<Reply, ServiceError> {
-        let mut frame = Vec::new();
-        crate::codec::encode_push(msg, &mut frame)?;
-        Ok(Reply { frame })
-    }
-
-    /// The JSON document that will be pushed.
-    pub fn json(&self) -> &[u8] {
-        &self.frame
-    }
-}
-
-/// What a handler may return: nothing (`()`), a message (pushed back as the response
-/// by a worker), an `Option` of one (`None`: no response, as Python's `None`), or a
-/// `Result` of any of these (an `Err` is logged and counted as a failure).
-pub trait Outcome: Send + 'static {
-    /// The response to push, if any.
-    ///
-    /// # Errors
-    /// The handler's error.
-    fn into_reply(self) -> Result<Option<Reply>, BoxError>;
-}
-
-impl Outcome for () {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        Ok(None)
-    }
-}
-
-impl Outcome for Reply {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        Ok(Some(self))
-    }
-}
-
-impl<M: Message> Outcome for M {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        Reply::new(&self).map(Some).map_err(Into::into)
-    }
-}
-
-impl Outcome for AnyMessage {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        let mut frame = Vec::new();
-        crate::codec::encode_push(&self, &mut frame)?;
-        Ok(Some(Reply { frame }))
-    }
-}
-
-impl Outcome for Value {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        let mut frame = Vec::new();
-        crate::codec::encode_push(&self, &mut frame)?;
-        Ok(Some(Reply { frame }))
-    }
-}
-
-impl<T: Outcome> Outcome for Option<T> {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        self.map_or(Ok(None), Outcome::into_reply)
-    }
-}
-
-impl<T: Outcome, E: Into<BoxError> + Send + 'static> Outcome for Result<T, E> {
-    fn into_reply(self) -> Result<Option<Reply>, BoxError> {
-        self.map_err(Into::into).and_then(Outcome::into_reply)
-    }
-}
-
-/// A handler that panicked; its payload as text.
-#[derive(Debug, thiserror::Error)]
-#[error("the handler panicked: {0}")]
-pub(crate) struct Panicked(String);
-
-fn panicked(payload: Box<dyn std::any::Any + Send>) -> BoxError {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_owned());
-    Box::new(Panicked(text))
-}
-
-pub(crate) type HandlerResult = Result<Option<Reply>, BoxError>;
-pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
-
-/// A boxed handler future whose panic becomes an error.
-pub(crate) struct CatchUnwind(pub(crate) HandlerFuture);
-
-impl Future for CatchUnwind {
-    type Output = HandlerResult;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<HandlerResult> {
-        let inner = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => Poll::Ready(Err(panicked(payload))),
-        }
-    }
-}
-
-/// What calling a handler gave: a result now (plain functions), or a future to await.
-pub(crate) enum Called {
-    Done(HandlerResult),
-    Pending(HandlerFuture),
-}
-
-fn call_sync<R: Outcome>(f: impl FnOnce() -> R) -> Called {
-    Called::Done(match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.into_reply(),
-        Err(payload) => Err(panicked(payload)),
-    })
-}
-
-fn call_async<Fut>(fut: Fut) -> Called
-where
-    Fut: Future + Send + 'static,
-    Fut::Output: Outcome,
-{
-    Called::Pending(Box::pin(async move { fut.await.into_reply() }))
-}
+use outcome::{call_async, call_sync};
+pub(crate) use outcome::{Called, CatchUnwind, HandlerResult};
+pub use outcome::{Outcome, Reply};
 
 /// Handled and failed counts of one label (a type name, `topic:<t>`, ...).
 #[derive(Debug, Default)]
@@ -159,7 +29,9 @@ pub(crate) struct Counter {
     pub(crate) failed: AtomicU64,
 }
 
-type TypedFn = dyn Fn(&Context, &str) -> Result<Called, DecodeErrorKind> + Send + Sync;
+/// A typed handler's entry: decodes the document (`Some(after)`: it opens with the tag,
+/// already read and accepted, and the body starts at `after`) and calls the handler.
+type TypedFn = dyn Fn(&Context, &str, Option<usize>) -> Result<Called, DecodeErrorKind> + Send + Sync;
 type TopicFn = dyn Fn(&Context, Topic, AnyMessage) -> Called + Send + Sync;
 type UnknownFn = dyn Fn(&Context, Topic, Value) -> Called + Send + Sync;
 type UndecodableFn = dyn Fn(&Context, DecodeError) -> Called + Send + Sync;
@@ -250,9 +122,8 @@ impl Handlers {
         Fut: Future + Send + 'static,
         Fut::Output: Outcome,
     {
-        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str| {
-            let msg = decode_tagged::<M>(json)?;
-            Ok(call_async(handler(ctx.clone(), msg)))
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str, after: Option<usize>| {
+            Ok(call_async(handler(ctx.clone(), decode_typed::<M>(json, after)?)))
         }))
     }
 
@@ -264,8 +135,8 @@ impl Handlers {
         F: Fn(&Context, M) -> R + Send + Sync + 'static,
         R: Outcome,
     {
-        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str| {
-            let msg = decode_tagged::<M>(json)?;
+        self.add_typed::<M>(Arc::new(move |ctx: &Context, json: &str, after: Option<usize>| {
+            let msg = decode_typed::<M>(json, after)?;
             Ok(call_sync(|| handler(ctx, msg)))
         }))
     }
@@ -373,23 +244,18 @@ impl Label {
     }
 }
 
-/// The wire name at the start of a document written as this crate or Python's
-/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), without parsing. The
-/// text is already checked UTF-8, and the name ends at an ASCII `"`, so slicing it needs
-/// no second check (one would cost ~105 instructions a message, a tenth of dispatch).
-fn leading_type(json: &str) -> Option<&str> {
-    let rest = json.strip_prefix("{\"type\":")?;
-    let rest = rest.strip_prefix(' ').unwrap_or(rest).strip_prefix('"')?;
-    let end = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
-    if rest.as_bytes()[end] != b'"' {
-        return None;
+/// Decodes a document for a typed handler: see [`TypedFn`].
+fn decode_typed<M: Message>(json: &str, after: Option<usize>) -> Result<M, DecodeErrorKind> {
+    match after {
+        Some(after) => decode_tagged_after::<M>(json, after),
+        None => decode_tagged::<M>(json),
     }
-    rest.get(..end)
 }
 
 impl Table {
     /// Finds and calls the handler of `frame` (a PUB frame when `framing` is
-    /// [`Framing::Pub`], else a PUSH frame). `None`: no handler took it (counted).
+    /// [`Framing::Pub`], else a PUSH frame). `None`: nothing left to do, the frame is
+    /// counted (no handler took it, or a typed handler finished with no response).
     pub(crate) fn dispatch(&self, ctx: &Context, frame: &[u8], framing: Framing) -> Option<Dispatch> {
         // The frame's text, checked once as every decoder checks it (UTF-8, no lone
         // surrogate), so each handler's decode reads it without checking again.
@@ -407,17 +273,23 @@ impl Table {
                 return self.any(ctx, f, topic, json, frame, framing, label);
             }
         }
-        let name: Cow<'_, str> = match leading_type(json) {
-            Some(name) => Cow::Borrowed(name),
+        // The name as both writers put it (the tag first), else by parsing.
+        let (name, after): (Cow<'_, str>, _) = match leading_tag(json) {
+            Some((name, after)) => (Cow::Borrowed(name), Some(after)),
             None => match peek_type(json) {
-                Ok(Some(name)) => name,
-                Ok(None) => Cow::Borrowed(""),
+                Ok(Some(name)) => (name, None),
+                Ok(None) => (Cow::Borrowed(""), None),
                 Err(kind) => return self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             },
         };
         if let Some(&(_, i)) = self.handlers.names.iter().find(|(n, _)| *n == name) {
             let typed = &self.handlers.typed[i];
-            return match (typed.call)(ctx, json) {
+            return match (typed.call)(ctx, json, after) {
+                // The common case (a plain function, no response): counted here.
+                Ok(Called::Done(Ok(None))) => {
+                    typed.counter.handled.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
                 Ok(called) => Some(Dispatch { called, label: Label::Typed(typed.type_name, i) }),
                 Err(kind) => self.undecodable(ctx, DecodeError::new(kind, frame, framing)),
             };
@@ -524,20 +396,5 @@ impl Table {
         let unknown = self.unknown_counts.lock().map(|m| m.clone()).unwrap_or_default();
         let u = &self.undecodable_count;
         (map, unknown, u.handled.load(Ordering::Relaxed), u.failed.load(Ordering::Relaxed))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::leading_type;
-
-    #[test]
-    fn leading_type_reads_both_writers_and_refuses_escapes() {
-        assert_eq!(leading_type(r#"{"type":"EraChanged","era":"x"}"#), Some("EraChanged"));
-        assert_eq!(leading_type(r#"{"type": "Idle", "status": true}"#), Some("Idle"));
-        assert_eq!(leading_type(r#"{"type": "Id\u0065"}"#), None);
-        assert_eq!(leading_type(r#"{"era": "x", "type": "EraChanged"}"#), None);
-        assert_eq!(leading_type(r#"{"type":"Ère","x":1}"#), Some("Ère"));
-        assert_eq!(leading_type(r#"{"type":"unterminated"#), None);
     }
 }
