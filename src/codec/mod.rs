@@ -32,9 +32,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Inside: `tag` writes and checks the `"type"` of typed messages, `de` holds the serde
-// pieces the decoders share, and this file the framing and the text checks.
+// Inside: `tag` writes and checks the `"type"` of typed messages, `fast` is the typed
+// decode's fast path (falling back to serde_json), `de` holds the serde pieces the
+// decoders share, and this file the framing and the text checks.
 pub(crate) mod de;
+mod fast;
 pub(crate) mod tag;
 
 use serde_json::Value;
