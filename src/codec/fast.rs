@@ -14,9 +14,11 @@
 //! are not a plain string, and any syntax error. `tests/fast_decode.rs` compares it
 //! with serde_json on random and mutated documents.
 //!
-//! The input is checked text (UTF-8, no lone surrogate escape, by
-//! [`json_text`](super::json_text)), so a string's bytes between two ASCII quotes are
-//! UTF-8 and are borrowed as they are.
+//! The input is the frame's bytes, not yet checked: a document the fast path takes is
+//! valid UTF-8 (every byte outside a string is ASCII by the grammar, and a string with a
+//! byte past ASCII is checked on its own) and has no escape at all, so no lone surrogate
+//! escape; [`json_text`](super::json_text), which makes those checks for the general
+//! path, need not run.
 
 use std::fmt;
 
@@ -63,7 +65,7 @@ const MAX_KEYS: usize = 16;
 /// Decodes into `T` the object `json` whose tag member ends at `after` (the offset past
 /// the name's closing quote, from [`leading_tag`](super::tag::leading_tag)): the
 /// remaining members as `T`'s fields, the tag hidden. `None`: decode it with serde_json.
-pub(crate) fn decode_after_tag<'de, T: de::Deserialize<'de>>(json: &'de str, after: usize) -> Option<T> {
+pub(crate) fn decode_after_tag<'de, T: de::Deserialize<'de>>(json: &'de [u8], after: usize) -> Option<T> {
     let mut reader = Reader { text: json, at: after, depth: 1 };
     let value = T::deserialize(TopLevel(&mut reader)).ok()?;
     reader.close(b'}').ok()?;
@@ -72,7 +74,7 @@ pub(crate) fn decode_after_tag<'de, T: de::Deserialize<'de>>(json: &'de str, aft
 
 /// The parser: `text` read from `at`.
 struct Reader<'de> {
-    text: &'de str,
+    text: &'de [u8],
     at: usize,
     depth: u32,
 }
@@ -85,7 +87,7 @@ enum Number {
 
 impl<'de> Reader<'de> {
     fn bytes(&self) -> &'de [u8] {
-        self.text.as_bytes()
+        self.text
     }
 
     /// Skips JSON whitespace; the new offset.
@@ -131,13 +133,19 @@ impl<'de> Reader<'de> {
     /// A string without escapes or control characters, at its opening quote (peeked).
     fn string(&mut self) -> Fast<&'de str> {
         let start = self.at + 1;
-        let end = start + string_end(&self.bytes()[start..]);
+        let (len, ascii) = string_end(&self.bytes()[start..]);
+        let end = start + len;
         if self.bytes().get(end) != Some(&b'"') {
             return Err(Fallback);
         }
         self.at = end + 1;
-        // The text is a `str` and both ends are next to ASCII quotes: char boundaries.
-        self.text.get(start..end).ok_or(Fallback)
+        let raw = &self.text[start..end];
+        if ascii {
+            // SAFETY: every byte of `raw` is ASCII (`string_end` checked), so it is UTF-8.
+            Ok(unsafe { std::str::from_utf8_unchecked(raw) })
+        } else {
+            std::str::from_utf8(raw).map_err(|_| Fallback)
+        }
     }
 
     /// `true`, `false` or `null`, at its first letter (peeked).
@@ -340,9 +348,11 @@ fn digit_run(b: &[u8], mut at: usize, mut significand: u64) -> (u64, usize) {
     (significand, at)
 }
 
-/// The offset of the first `"`, `\` or control character in `b` (`b.len()` if none).
-fn string_end(b: &[u8]) -> usize {
+/// The offset of the first `"`, `\` or control character in `b` (`b.len()` if none),
+/// and whether every byte before it is ASCII.
+fn string_end(b: &[u8]) -> (usize, bool) {
     let mut i = 0;
+    let mut high = 0;
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
@@ -361,20 +371,26 @@ fn string_end(b: &[u8]) -> usize {
                     _mm_cmpeq_epi8(_mm_max_epu8(chunk, control), control),
                 );
                 let mask = _mm_movemask_epi8(hits);
+                // The high bit of each byte: past ASCII.
+                let past_ascii = _mm_movemask_epi8(chunk);
                 if mask != 0 {
-                    return i + mask.trailing_zeros() as usize;
+                    let at = mask.trailing_zeros();
+                    high |= past_ascii & ((1 << at) - 1);
+                    return (i + at as usize, high == 0);
                 }
+                high |= past_ascii;
                 i += 16;
             }
         }
     }
     while let Some(&c) = b.get(i) {
         if c == b'"' || c == b'\\' || c < 0x20 {
-            return i;
+            break;
         }
+        high |= i32::from(c >= 0x80);
         i += 1;
     }
-    i
+    (i, high == 0)
 }
 
 /// The document's own object: its members after the tag, the tag itself hidden, every

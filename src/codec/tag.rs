@@ -86,21 +86,40 @@ enum TagState {
 /// object repeats no key ([`DecodeErrorKind::DuplicateKey`]), and nothing in it, ignored
 /// fields included, nests deeper than serde_json's limit of 128.
 pub(crate) fn decode_tagged<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
-    if let Some((name, after)) = leading_tag(json) {
-        if accepts_type::<M>(name) {
-            if let Some(msg) = decode_body::<M>(json, after) {
-                return Ok(msg);
-            }
-        }
+    match decode_fast::<M>(json.as_bytes()) {
+        Some(msg) => Ok(msg),
+        None => decode_general(json),
     }
-    decode_general(json)
+}
+
+/// The fast path alone, on a frame's JSON bytes not yet checked as text (see
+/// [`fast`](super::fast)): `Some` only for a document that opens with a tag `M`
+/// accepts and that the fast path takes; `None`: check the text and take the general
+/// path.
+pub(crate) fn decode_fast<M: Message>(json: &[u8]) -> Option<M> {
+    let (name, after) = leading_tag(json)?;
+    if !accepts_name::<M>(name) {
+        return None;
+    }
+    decode_body::<M>(json, after)
+}
+
+/// [`decode_fast`] of a document whose leading tag has been read and accepted already
+/// (`after` from [`leading_tag`]).
+pub(crate) fn decode_fast_after<M: Message>(json: &[u8], after: usize) -> Option<M> {
+    decode_body::<M>(json, after)
+}
+
+/// Whether `M` takes a document whose `"type"` is `name` (its raw bytes).
+pub(crate) fn accepts_name<M: Message>(name: &[u8]) -> bool {
+    M::TYPE.as_bytes() == name || M::ALIASES.iter().any(|a| a.as_bytes() == name)
 }
 
 /// [`decode_tagged`] of a document whose leading tag has been read already by
 /// [`leading_tag`] (which gave `after`) and accepted for `M`: the service dispatch, which
 /// finds the handler by that name, so the name is not scanned and compared twice.
 pub(crate) fn decode_tagged_after<M: Message>(json: &str, after: usize) -> Result<M, DecodeErrorKind> {
-    match decode_body::<M>(json, after) {
+    match decode_body::<M>(json.as_bytes(), after) {
         Some(msg) => Ok(msg),
         None => decode_general(json),
     }
@@ -123,26 +142,29 @@ fn skip_ws(b: &[u8]) -> &[u8] {
 /// The wire name of a document that opens with its tag, as this crate and Python's
 /// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), read without parsing,
 /// and the offset just past the name's closing quote. `None` for any other opening, or
-/// a name with an escape (the general path reads those). The text is checked UTF-8 and
-/// the name ends at an ASCII `"`, so slicing it needs no second check.
-pub(crate) fn leading_tag(json: &str) -> Option<(&str, usize)> {
-    let b = json.as_bytes();
-    let quote = b.len() - skip_ws(b.strip_prefix(b"{\"type\":")?).len();
-    if b.get(quote) != Some(&b'"') {
+/// a name with an escape (the general path reads those). The name is raw bytes: it
+/// selects a type only by equality with a registered (ASCII) name.
+pub(crate) fn leading_tag(json: &[u8]) -> Option<(&[u8], usize)> {
+    let head: [u8; 8] = json.get(..8)?.try_into().ok()?;
+    if u64::from_ne_bytes(head) != u64::from_ne_bytes(*b"{\"type\":") {
+        return None;
+    }
+    let quote = json.len() - skip_ws(&json[8..]).len();
+    if json.get(quote) != Some(&b'"') {
         return None;
     }
     let start = quote + 1;
-    let end = start + b[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
-    if b[end] != b'"' {
+    let end = start + json[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
+    if json[end] != b'"' {
         return None;
     }
-    Some((json.get(start..end)?, end + 1))
+    Some((&json[start..end], end + 1))
 }
 
 /// The fast path for documents that open with their tag (see [`leading_tag`]; `after`
 /// is the offset past the name, which the caller has accepted for `M`):
 /// [`fast::decode_after_tag`](super::fast::decode_after_tag). `None`: the general path.
-fn decode_body<M: Message>(json: &str, after: usize) -> Option<M> {
+fn decode_body<M: Message>(json: &[u8], after: usize) -> Option<M> {
     super::fast::decode_after_tag::<M>(json, after)
 }
 
@@ -371,13 +393,15 @@ mod tests {
 
     #[test]
     fn leading_tag_reads_both_writers_and_refuses_escapes() {
-        let name = |json| leading_tag(json).map(|(n, _)| n);
-        assert_eq!(leading_tag(r#"{"type":"EraChanged","era":"x"}"#), Some(("EraChanged", 20)));
-        assert_eq!(leading_tag(r#"{"type": "Idle", "status": true}"#), Some(("Idle", 15)));
-        assert_eq!(name(r#"{"type":  "Idle"}"#), Some("Idle"));
+        let tag =
+            |json: &'static str| leading_tag(json.as_bytes()).map(|(n, a)| (String::from_utf8_lossy(n), a));
+        let name = |json| tag(json).map(|(n, _)| n);
+        assert_eq!(tag(r#"{"type":"EraChanged","era":"x"}"#), Some(("EraChanged".into(), 20)));
+        assert_eq!(tag(r#"{"type": "Idle", "status": true}"#), Some(("Idle".into(), 15)));
+        assert_eq!(name(r#"{"type":  "Idle"}"#), Some("Idle".into()));
         assert_eq!(name(r#"{"type": "Id\u0065"}"#), None);
         assert_eq!(name(r#"{"era": "x", "type": "EraChanged"}"#), None);
-        assert_eq!(name(r#"{"type":"Ère","x":1}"#), Some("Ère"));
+        assert_eq!(name(r#"{"type":"Ère","x":1}"#), Some("Ère".into()));
         assert_eq!(name(r#"{"type":"unterminated"#), None);
         assert_eq!(name(r#"{"type":1}"#), None);
         assert_eq!(name(r#"{"type":"#), None);

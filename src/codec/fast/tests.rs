@@ -59,6 +59,19 @@ fn same<M: Message>(frame: &[u8]) -> Result<(), TestCaseError> {
     let reference = text(codec::json_text(frame, 0).and_then(decode_general::<M>));
     let frame_level = text(codec::decode_push::<M>(frame).map_err(crate::DecodeError::into_kind));
     prop_assert_eq!(&frame_level, &reference, "frame {:?}", String::from_utf8_lossy(frame));
+    let mut pub_frame = b"topic ".to_vec();
+    pub_frame.extend_from_slice(frame);
+    let pub_level = text(
+        codec::decode_pub::<M>(&pub_frame)
+            .map(|(t, m)| {
+                assert_eq!(t, "topic");
+                m
+            })
+            .map_err(crate::DecodeError::into_kind),
+    );
+    let pub_reference =
+        text(codec::split_pub_text(&pub_frame).and_then(|(_, json)| decode_general::<M>(json)));
+    prop_assert_eq!(&pub_level, &pub_reference, "PUB frame {:?}", String::from_utf8_lossy(&pub_frame));
     if let Ok(json) = std::str::from_utf8(frame) {
         if codec::json_text(frame, 0).is_ok() {
             prop_assert_eq!(text(decode_tagged::<M>(json)), reference);
@@ -457,12 +470,12 @@ fn canonical_documents_take_the_fast_path() {
     let python = r#"{"type": "Heartbeat", "timestamp": 1.5, "service": "core", "tasks_processed": 7}"#;
     let render = r#"{"type":"RenderRequest","request_id":"r1","era":"modern","biome":"forest","prompt":"a forest","depth_map_png":null}"#;
     for doc in [heartbeat, python] {
-        let (_, after) = crate::codec::tag::leading_tag(doc).expect("tag first");
-        let fast: Heartbeat = super::decode_after_tag(doc, after).expect("fast path");
+        let (_, after) = crate::codec::tag::leading_tag(doc.as_bytes()).expect("tag first");
+        let fast: Heartbeat = super::decode_after_tag(doc.as_bytes(), after).expect("fast path");
         assert_eq!(fast, decode_general::<Heartbeat>(doc).expect("decodes"));
     }
-    let (_, after) = crate::codec::tag::leading_tag(render).expect("tag first");
-    let fast: RenderRequest = super::decode_after_tag(render, after).expect("fast path");
+    let (_, after) = crate::codec::tag::leading_tag(render.as_bytes()).expect("tag first");
+    let fast: RenderRequest = super::decode_after_tag(render.as_bytes(), after).expect("fast path");
     assert_eq!(fast, decode_general::<RenderRequest>(render).expect("decodes"));
     // And gives up where serde_json must speak: a repeated key, an escape, a range error.
     for doc in [
@@ -472,7 +485,7 @@ fn canonical_documents_take_the_fast_path() {
         r#"{"type":"Heartbeat","timestamp":1e400,"service":"a"}"#,
         r#"{"type":"Heartbeat","timestamp":1.5,"service":"a"} x"#,
     ] {
-        let (_, after) = crate::codec::tag::leading_tag(doc).expect("tag first");
-        assert!(super::decode_after_tag::<Heartbeat>(doc, after).is_none(), "{doc}");
+        let (_, after) = crate::codec::tag::leading_tag(doc.as_bytes()).expect("tag first");
+        assert!(super::decode_after_tag::<Heartbeat>(doc.as_bytes(), after).is_none(), "{doc}");
     }
 }
