@@ -155,7 +155,7 @@ fn push_flooding_a_slow_pull_stays_within_the_queue_bound_and_loses_nothing() {
     let mut peak = baseline;
     let mut received = 0u64;
     loop {
-        match pull.pull_timeout::<Value>(Duration::from_millis(500)) {
+        match pull.pull_within::<Value>(Duration::from_millis(500)) {
             Ok(v) => {
                 assert_eq!(v["seq"], received, "in order, none lost");
                 received += 1;

@@ -396,7 +396,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
         let ctx = ctx.clone();
         async move { ctx.request("image", &render("on-time"), WAIT).await }
     });
-    let req: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+    let req: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
     worker_push.push_async(&image_for(&req, "py")).await.unwrap();
     assert_eq!(asked.await.unwrap().unwrap().image_id, "py:on-time");
 
@@ -406,7 +406,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
         matches!(err, ServiceError::RequestTimeout { ref request_id, .. } if request_id == "slow"),
         "{err}"
     );
-    let req: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+    let req: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
     worker_push.push_async(&image_for(&req, "py")).await.unwrap();
     assert_eq!(next(&mut late_rx).await.as_deref(), Some("slow"), "the late response reaches the handler");
     // One nobody asked for.
@@ -417,7 +417,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
     ctx.push_to("image", &render("fire")).await.unwrap();
     assert_eq!(ctx.push_all(&render("all")).await.unwrap(), 1);
     for id in ["fire", "all"] {
-        let r: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+        let r: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
         assert_eq!(r.request_id, id);
     }
     assert!(matches!(ctx.push_to("nobody", &render("x")).await, Err(ServiceError::NoSocket { .. })));
@@ -612,7 +612,7 @@ async fn a_worker_built_from_the_toml_sockets() {
     let run = tokio::spawn(service.run());
     to_worker.wait_connected_async(WAIT).await.unwrap();
     to_worker.push_async(&render("cfg")).await.unwrap();
-    let reply: ImageReady = from_worker.pull_timeout_async(WAIT).await.unwrap();
+    let reply: ImageReady = from_worker.pull_within_async(WAIT).await.unwrap();
     assert_eq!(reply.image_id, "toml:cfg");
     ctx.shutdown();
     assert!(run.await.unwrap().is_clean());

@@ -280,7 +280,7 @@ impl Harness {
     /// (a timeout, a frame that is not a `P`).
     pub async fn published<P: Payload>(&mut self) -> Result<(Topic, P), ServiceError> {
         let s = self.from_service_pub.as_mut().ok_or_else(|| Self::missing("publisher"))?;
-        Ok(s.receive_timeout_async(self.timeout).await?)
+        Ok(s.receive_within_async(self.timeout).await?)
     }
 
     /// The next raw frame the service published.
@@ -304,7 +304,7 @@ impl Harness {
     /// [`ServiceError::NoSocket`] without [`HarnessBuilder::push`]; a socket error.
     pub async fn pushed<P: Payload>(&mut self) -> Result<P, ServiceError> {
         let p = self.from_service_push.as_mut().ok_or_else(|| Self::missing("push"))?;
-        Ok(p.pull_timeout_async(self.timeout).await?)
+        Ok(p.pull_within_async(self.timeout).await?)
     }
 
     /// Whether something the service published is waiting to be read (never waits).
@@ -313,7 +313,7 @@ impl Harness {
     /// As [`published`](Self::published).
     pub fn has_published(&mut self) -> Result<bool, ServiceError> {
         let s = self.from_service_pub.as_mut().ok_or_else(|| Self::missing("publisher"))?;
-        Ok(s.receive_raw_timeout(Duration::ZERO).map(|_| true).or_else(|e| {
+        Ok(s.receive_raw_within(Duration::ZERO).map(|_| true).or_else(|e| {
             if e.is_timeout() {
                 Ok(false)
             } else {
