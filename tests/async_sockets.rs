@@ -12,6 +12,8 @@
 //! `throughput_async_vs_blocking` is a measurement, ignored by default:
 //! `cargo test --release --test async_sockets -- --ignored --nocapture`.
 #![cfg(feature = "tokio")]
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -81,7 +83,7 @@ async fn pubsub_roundtrip(transport: Transport) {
 
     // Untyped JSON, with a per-call timeout.
     publisher.publish_async(&msg).await.unwrap();
-    let (topic, got) = subscriber.receive_timeout_async::<Value>(READY).await.unwrap();
+    let (topic, got) = subscriber.receive_within_async::<Value>(READY).await.unwrap();
     assert_eq!(topic, "era");
     assert_eq!(got, json!({"type": "EraChanged", "era": "modern", "biome": "forest"}));
 
@@ -121,7 +123,7 @@ async fn pushpull_roundtrip(transport: Transport) {
     // A free-form dictionary, as Python services push them.
     let task = json!({"type": "RenderRequest", "id": "task-123", "parameters": {"resolution": [800, 600]}});
     push.push_async(&task).await.unwrap();
-    assert_eq!(pull.pull_timeout_async::<Value>(READY).await.unwrap(), task);
+    assert_eq!(pull.pull_within_async::<Value>(READY).await.unwrap(), task);
 
     push.push_async(&msg).await.unwrap();
     assert_eq!(
@@ -249,7 +251,7 @@ async fn push_round_robins_over_three_pullers() {
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 loop {
-                    match pull.pull_timeout_async::<Value>(SHORT).await {
+                    match pull.pull_within_async::<Value>(SHORT).await {
                         Ok(v) => got.push(v["seq"].as_u64().unwrap()),
                         Err(e) if e.is_timeout() => return got,
                         Err(e) => panic!("{e}"),
@@ -332,10 +334,10 @@ async fn receive_times_out_after_its_timeout() {
 
     // Per call, overriding the socket's timeout in both directions.
     let t = Duration::from_millis(300);
-    let (r, elapsed) = timed(subscriber.receive_timeout_async::<Value>(t)).await;
+    let (r, elapsed) = timed(subscriber.receive_within_async::<Value>(t)).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, t, elapsed);
     let t = Duration::from_millis(50);
-    let (r, elapsed) = timed(subscriber.receive_timeout_async::<Value>(t)).await;
+    let (r, elapsed) = timed(subscriber.receive_within_async::<Value>(t)).await;
     assert_timeout(r.unwrap_err(), Operation::Receive, t, elapsed);
     // ... and the socket's own timeout applies again afterwards.
     let (r, elapsed) = timed(subscriber.receive_async::<Value>()).await;
@@ -356,7 +358,7 @@ async fn pull_times_out_after_its_timeout() {
     let (r, elapsed) = timed(pull.pull_async::<EraChanged>()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
     let t = Duration::from_millis(300);
-    let (r, elapsed) = timed(pull.pull_timeout_async::<Value>(t)).await;
+    let (r, elapsed) = timed(pull.pull_within_async::<Value>(t)).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, t, elapsed);
     let (r, elapsed) = timed(pull.pull_raw_async()).await;
     assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
@@ -614,8 +616,8 @@ async fn a_receive_cancelled_by_select_then_retried_gets_the_next_message() {
 
     for round in 0..3 {
         tokio::select! {
-            r = subscriber.receive_timeout_async::<EraChanged>(READY) => panic!("nothing was published, got {r:?}"),
-            r = pull.pull_timeout_async::<EraChanged>(READY) => panic!("nothing was pushed, got {r:?}"),
+            r = subscriber.receive_within_async::<EraChanged>(READY) => panic!("nothing was published, got {r:?}"),
+            r = pull.pull_within_async::<EraChanged>(READY) => panic!("nothing was pushed, got {r:?}"),
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
         publisher.publish_async(&era(round)).await.unwrap();
@@ -776,7 +778,7 @@ async fn push_stuck_at_hwm_resumes_when_drained(transport: Transport, payload: u
         let mut pull = pull;
         let last = go_rx.await.unwrap();
         for seq in 0..=last {
-            let v = pull.pull_timeout_async::<Value>(READY).await.unwrap();
+            let v = pull.pull_within_async::<Value>(READY).await.unwrap();
             assert_eq!(v["seq"], json!(seq));
         }
         pull
@@ -846,8 +848,8 @@ async fn a_pending_receive_lets_other_tasks_run() {
     let mut got = Vec::new();
     tokio::select! {
         biased;
-        r = subscriber.receive_timeout_async::<Value>(Duration::from_secs(10)) => panic!("receive returned {r:?}"),
-        r = pull.pull_timeout_async::<Value>(Duration::from_secs(10)) => panic!("pull returned {r:?}"),
+        r = subscriber.receive_within_async::<Value>(Duration::from_secs(10)) => panic!("receive returned {r:?}"),
+        r = pull.pull_within_async::<Value>(Duration::from_secs(10)) => panic!("pull returned {r:?}"),
         () = async { while let Some(i) = rx.recv().await { got.push(i) } } => {}
     }
     ticker.await.unwrap();
@@ -917,7 +919,7 @@ fn async_calls_outside_a_runtime_return_a_runtime_error() {
 
     // The same sockets in a runtime.
     runtime().block_on(async {
-        let (r, elapsed) = timed(pull.pull_timeout_async::<Value>(SHORT)).await;
+        let (r, elapsed) = timed(pull.pull_within_async::<Value>(SHORT)).await;
         assert_timeout(r.unwrap_err(), Operation::Pull, SHORT, elapsed);
         push.push_async(&era(2)).await.unwrap();
         assert_eq!(pull.pull_async::<EraChanged>().await.unwrap(), era(2));
@@ -943,7 +945,7 @@ fn a_socket_outlives_the_runtime_that_first_awaited_it() {
 
     runtime().block_on(async {
         // The pull must wait for a message pushed by another task, woken by its I/O.
-        let (pulled, pushed) = tokio::join!(pull.pull_timeout_async::<EraChanged>(READY), async {
+        let (pulled, pushed) = tokio::join!(pull.pull_within_async::<EraChanged>(READY), async {
             tokio::task::yield_now().await;
             push.push_async(&era(1)).await
         });
@@ -965,7 +967,7 @@ fn a_socket_moves_to_another_runtime_while_the_first_is_idle() {
 
     runtime().block_on(async {
         let start = Instant::now();
-        let (pulled, pushed) = tokio::join!(pull.pull_timeout_async::<EraChanged>(READY), async {
+        let (pulled, pushed) = tokio::join!(pull.pull_within_async::<EraChanged>(READY), async {
             tokio::task::yield_now().await;
             push.push_async(&era(1)).await
         });
@@ -998,14 +1000,14 @@ fn async_futures_are_send() {
     assert_send(&publisher.publish_to_async("t", &era(0)));
     assert_send(&publisher.wait_for_subscribers_async(1, READY));
     assert_send(&subscriber.receive_async::<EraChanged>());
-    assert_send(&subscriber.receive_timeout_async::<AnyMessage>(READY));
+    assert_send(&subscriber.receive_within_async::<AnyMessage>(READY));
     assert_send(&subscriber.receive_async::<AnyMessage>());
     assert_send(&subscriber.receive_raw_async());
     assert_send(&push.push_async(&era(0)));
     assert_send(&push.push_timeout_async(&era(0), READY));
     assert_send(&push.push_raw_async(b"{}"));
     assert_send(&pull.pull_async::<Value>());
-    assert_send(&pull.pull_timeout_async::<Value>(READY));
+    assert_send(&pull.pull_within_async::<Value>(READY));
     assert_send(&pull.pull_async::<AnyMessage>());
     assert_send(&pull.pull_raw_async());
 }
@@ -1114,8 +1116,8 @@ async fn wait_for_peers_async_does_not_block_the_executor() {
 }
 
 /// The raw and per-topic operations have async twins: `publish_raw_async`,
-/// `wait_for_subscribers_to_async`, `receive_raw_timeout_async` and
-/// `pull_raw_timeout_async`, each bounded by its own timeout.
+/// `wait_for_subscribers_to_async`, `receive_raw_within_async` and
+/// `pull_raw_within_async`, each bounded by its own timeout.
 #[tokio::test]
 async fn raw_and_per_topic_async_twins() {
     let endpoint = bind_endpoint(Transport::Inproc);
@@ -1126,23 +1128,23 @@ async fn raw_and_per_topic_async_twins() {
     assert_eq!(publisher.wait_for_subscribers_to_async("raw", 1, READY).await.unwrap(), 1);
     publisher.publish_raw_async(b"raw {\"type\": \"IdleStatus\", \"status\": true}").await.unwrap();
     assert_eq!(
-        sub.receive_raw_timeout_async(READY).await.unwrap(),
+        sub.receive_raw_within_async(READY).await.unwrap(),
         b"raw {\"type\": \"IdleStatus\", \"status\": true}"
     );
-    let (out, took) = timed(sub.receive_raw_timeout_async(SHORT)).await;
+    let (out, took) = timed(sub.receive_raw_within_async(SHORT)).await;
     assert_timeout(out.unwrap_err(), Operation::Receive, SHORT, took);
 
     let endpoint = bind_endpoint(Transport::Inproc);
     let mut pull = PullSocket::builder().bind(&endpoint).unwrap().build().unwrap();
     let mut push = PushSocket::builder().connect(&endpoint).unwrap().build().unwrap();
     push.push_raw_async(b"not json").await.unwrap();
-    assert_eq!(pull.pull_raw_timeout_async(READY).await.unwrap(), b"not json");
-    let (out, took) = timed(pull.pull_raw_timeout_async(SHORT)).await;
+    assert_eq!(pull.pull_raw_within_async(READY).await.unwrap(), b"not json");
+    let (out, took) = timed(pull.pull_raw_within_async(SHORT)).await;
     assert_timeout(out.unwrap_err(), Operation::Pull, SHORT, took);
     // And the blocking one.
     push.push_raw(b"also raw").unwrap();
-    assert_eq!(pull.pull_raw_timeout(READY).unwrap(), b"also raw");
+    assert_eq!(pull.pull_raw_within(READY).unwrap(), b"also raw");
     let start = Instant::now();
-    let err = pull.pull_raw_timeout(SHORT).unwrap_err();
+    let err = pull.pull_raw_within(SHORT).unwrap_err();
     assert_timeout(err, Operation::Pull, SHORT, start.elapsed());
 }

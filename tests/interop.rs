@@ -19,6 +19,9 @@
 //! The Python interpreter with pyzmq is provisioned by `support/python.rs` (a venv under
 //! `target/` when `python3` has no pyzmq); these tests never skip.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 mod support;
 use support::python;
 
@@ -473,8 +476,8 @@ impl Rx {
     /// Once the sender is done: nothing more arrives.
     fn assert_nothing_more(&mut self) {
         let extra = match self {
-            Rx::Sub(s) => s.receive_raw_timeout(QUIET).map(<[u8]>::to_vec),
-            Rx::Pull(p) => p.pull_timeout::<Value>(QUIET).map(|v| v.to_string().into_bytes()),
+            Rx::Sub(s) => s.receive_raw_within(QUIET).map(<[u8]>::to_vec),
+            Rx::Pull(p) => p.pull_within::<Value>(QUIET).map(|v| v.to_string().into_bytes()),
         };
         match extra {
             Err(e) if e.is_timeout() => {}
@@ -991,13 +994,13 @@ fn rust_subscriptions_filter_python_topics() {
         got,
         [("status".into(), IdleStatus { status: false }), ("status".into(), IdleStatus { status: true })]
     );
-    assert!(exact.receive_raw_timeout(QUIET).unwrap_err().is_timeout());
+    assert!(exact.receive_raw_within(QUIET).unwrap_err().is_timeout());
     let mut got = Vec::new();
     for _ in 0..3 {
         got.push(prefix.receive::<IdleStatus>().unwrap().0);
     }
     assert_eq!(got, ["status-updates", "status", "status"]);
-    assert!(prefix.receive_raw_timeout(QUIET).unwrap_err().is_timeout());
+    assert!(prefix.receive_raw_within(QUIET).unwrap_err().is_timeout());
 }
 
 /// What Python can send but Rust cannot represent, or what breaks a schema, arrives as

@@ -2,6 +2,9 @@
 //! shutdown, back-pressure, requests, heartbeats, health, topics. Everything runs on
 //! `inproc://` with readiness handshakes; no test sleeps to wait for anything.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,6 +164,30 @@ fn registering_two_handlers_for_one_type_or_topic_is_an_error() {
         Err(ServiceError::DuplicateTopic { .. })
     ));
     assert!(matches!(Service::builder("zero").max_concurrent(0).build(), Err(ServiceError::ZeroConcurrency)));
+}
+
+#[test]
+fn builders_and_handlers_debug_print_what_they_hold() {
+    let handlers = Handlers::new()
+        .on_fn(|_ctx, _: IdleStatus| ())
+        .on_topic("events", |_c, _t, _m| async {})
+        .on_unknown(|_ctx, _topic, _value| ());
+    let shown = format!("{handlers:?}");
+    assert!(shown.contains(r#"types: ["IdleStatus"]"#), "{shown}");
+    assert!(shown.contains(r#"topics: ["events"]"#), "{shown}");
+    assert!(shown.contains("unknown: true") && shown.contains("undecodable: false"), "{shown}");
+
+    let builder = Service::builder("image_server").handlers(handlers).max_concurrent(3);
+    let shown = format!("{builder:?}");
+    assert!(shown.starts_with(r#"ServiceBuilder { name: "image_server""#), "{shown}");
+    assert!(shown.contains("max_concurrent: 3") && shown.contains("IdleStatus"), "{shown}");
+
+    let harness = Harness::builder("probe").pull();
+    let shown = format!("{harness:?}");
+    assert!(
+        shown.starts_with(r#"HarnessBuilder { name: "probe""#) && shown.contains("pull: true"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -396,7 +423,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
         let ctx = ctx.clone();
         async move { ctx.request("image", &render("on-time"), WAIT).await }
     });
-    let req: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+    let req: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
     worker_push.push_async(&image_for(&req, "py")).await.unwrap();
     assert_eq!(asked.await.unwrap().unwrap().image_id, "py:on-time");
 
@@ -406,7 +433,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
         matches!(err, ServiceError::RequestTimeout { ref request_id, .. } if request_id == "slow"),
         "{err}"
     );
-    let req: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+    let req: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
     worker_push.push_async(&image_for(&req, "py")).await.unwrap();
     assert_eq!(next(&mut late_rx).await.as_deref(), Some("slow"), "the late response reaches the handler");
     // One nobody asked for.
@@ -417,7 +444,7 @@ async fn request_timeouts_late_and_unmatched_responses() {
     ctx.push_to("image", &render("fire")).await.unwrap();
     assert_eq!(ctx.push_all(&render("all")).await.unwrap(), 1);
     for id in ["fire", "all"] {
-        let r: RenderRequest = worker_pull.pull_timeout_async(WAIT).await.unwrap();
+        let r: RenderRequest = worker_pull.pull_within_async(WAIT).await.unwrap();
         assert_eq!(r.request_id, id);
     }
     assert!(matches!(ctx.push_to("nobody", &render("x")).await, Err(ServiceError::NoSocket { .. })));
@@ -612,7 +639,7 @@ async fn a_worker_built_from_the_toml_sockets() {
     let run = tokio::spawn(service.run());
     to_worker.wait_connected_async(WAIT).await.unwrap();
     to_worker.push_async(&render("cfg")).await.unwrap();
-    let reply: ImageReady = from_worker.pull_timeout_async(WAIT).await.unwrap();
+    let reply: ImageReady = from_worker.pull_within_async(WAIT).await.unwrap();
     assert_eq!(reply.image_id, "toml:cfg");
     ctx.shutdown();
     assert!(run.await.unwrap().is_clean());

@@ -133,7 +133,7 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
             thread::sleep(Duration::from_millis(100));
             return Err(Error::Timeout { op: Operation::Receive, after: Duration::from_millis(100) });
         }
-        sub.receive_timeout::<AnyMessage>(Duration::from_millis(100)).map(|_| add(&c.events_received))
+        sub.receive_within::<AnyMessage>(Duration::from_millis(100)).map(|_| add(&c.events_received))
     }));
     // Two image workers: pull render requests, push ImageReady back.
     for n in 1..=2 {
@@ -145,7 +145,7 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
             &counters,
             &done,
             move |(pull, push): &mut (PullSocket, PushSocket), c: &Counters| {
-                let request = pull.pull_timeout::<RenderRequest>(Duration::from_millis(100))?;
+                let request = pull.pull_within::<RenderRequest>(Duration::from_millis(100))?;
                 add(&c.renders_received);
                 let ready = ImageReady {
                     request_id: Some(request.request_id.clone()),
@@ -166,7 +166,7 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
         &counters,
         &done,
         |pull: &mut PullSocket, c: &Counters| {
-            pull.pull_timeout::<TransitionRequest>(Duration::from_millis(100))
+            pull.pull_within::<TransitionRequest>(Duration::from_millis(100))
                 .map(|_| add(&c.transitions_received))
         },
     ));
@@ -237,7 +237,7 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
     // Collect the last results: every render request comes back as one ImageReady.
     let drain_start = Instant::now();
     while get(&c.results_received) < get(&c.renders_sent) && drain_start.elapsed() < DRAIN_LIMIT {
-        match results.pull_timeout::<ImageReady>(Duration::from_millis(100)) {
+        match results.pull_within::<ImageReady>(Duration::from_millis(100)) {
             Ok(_) => add(&c.results_received),
             Err(Error::Timeout { .. } | Error::Interrupted { .. }) => {}
             Err(e) => return Err(ir(e)),

@@ -406,7 +406,7 @@ pub trait Receiving {
 impl Receiving for Subscriber {
     const FRAMING: experimance_common::Framing = experimance_common::Framing::Pub;
     fn next_frame(&mut self) -> Result<&[u8], SocketError> {
-        self.receive_raw_timeout(TICK)
+        self.receive_raw_within(TICK)
     }
     fn peers(&mut self) -> usize {
         self.peer_count()

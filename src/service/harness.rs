@@ -34,6 +34,20 @@ pub struct HarnessBuilder {
     configure: Vec<Configure>,
 }
 
+impl std::fmt::Debug for HarnessBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HarnessBuilder")
+            .field("name", &self.name)
+            .field("handlers", &self.handlers)
+            .field("subscribe", &self.subscribe)
+            .field("pull", &self.pull)
+            .field("publish_topic", &self.publish_topic)
+            .field("push", &self.push)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A service running on `inproc://` with the test holding the other end of each of its
 /// sockets: [`publish`](Self::publish) and [`push`](Self::push) send it messages,
 /// [`processed`](Self::processed) awaits its handlers, [`published`](Self::published)
@@ -280,7 +294,7 @@ impl Harness {
     /// (a timeout, a frame that is not a `P`).
     pub async fn published<P: Payload>(&mut self) -> Result<(Topic, P), ServiceError> {
         let s = self.from_service_pub.as_mut().ok_or_else(|| Self::missing("publisher"))?;
-        Ok(s.receive_timeout_async(self.timeout).await?)
+        Ok(s.receive_within_async(self.timeout).await?)
     }
 
     /// The next raw frame the service published.
@@ -304,7 +318,7 @@ impl Harness {
     /// [`ServiceError::NoSocket`] without [`HarnessBuilder::push`]; a socket error.
     pub async fn pushed<P: Payload>(&mut self) -> Result<P, ServiceError> {
         let p = self.from_service_push.as_mut().ok_or_else(|| Self::missing("push"))?;
-        Ok(p.pull_timeout_async(self.timeout).await?)
+        Ok(p.pull_within_async(self.timeout).await?)
     }
 
     /// Whether something the service published is waiting to be read (never waits).
@@ -313,7 +327,7 @@ impl Harness {
     /// As [`published`](Self::published).
     pub fn has_published(&mut self) -> Result<bool, ServiceError> {
         let s = self.from_service_pub.as_mut().ok_or_else(|| Self::missing("publisher"))?;
-        Ok(s.receive_raw_timeout(Duration::ZERO).map(|_| true).or_else(|e| {
+        Ok(s.receive_raw_within(Duration::ZERO).map(|_| true).or_else(|e| {
             if e.is_timeout() {
                 Ok(false)
             } else {

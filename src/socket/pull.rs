@@ -69,7 +69,7 @@ impl PullSocket {
     ///
     /// # Errors
     /// As [`pull`](Self::pull).
-    pub fn pull_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
+    pub fn pull_within<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
         self.core.recv_frame(Operation::Pull, Some(timeout))?;
         self.decode()
     }
@@ -106,7 +106,7 @@ impl PullSocket {
     ///
     /// # Errors
     /// [`Error::Timeout`] after `timeout`.
-    pub fn pull_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
+    pub fn pull_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, Some(timeout))?;
         Ok(self.core.frame())
     }
@@ -133,7 +133,7 @@ impl PullSocket {
     ///
     /// # Errors
     /// As [`pull`](Self::pull).
-    pub async fn pull_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
+    pub async fn pull_within_async<P: Payload>(&mut self, timeout: Duration) -> Result<P> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
         self.decode()
     }
@@ -182,7 +182,7 @@ impl PullSocket {
     ///
     /// # Errors
     /// [`Error::Timeout`] after `timeout`.
-    pub async fn pull_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+    pub async fn pull_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
         Ok(self.core.frame())
     }

@@ -15,7 +15,7 @@ use crate::Topic;
 ///
 /// Every receive is bounded: with nothing to read it returns [`Error::Timeout`] after
 /// the receive timeout (1000 ms unless configured; per call with
-/// [`receive_timeout`](Self::receive_timeout)); the `try_` methods never wait. A frame
+/// [`receive_within`](Self::receive_within)); the `try_` methods never wait. A frame
 /// that does not decode is returned as [`Error::Decode`] with its bytes, and the next
 /// receive works as usual.
 ///
@@ -86,7 +86,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub fn receive_timeout<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
+    pub fn receive_within<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
         self.decode()
     }
@@ -116,7 +116,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// [`Error::Timeout`] after `timeout`.
-    pub fn receive_raw_timeout(&mut self, timeout: Duration) -> Result<&[u8]> {
+    pub fn receive_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
         Ok(self.core.frame())
     }
@@ -184,7 +184,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// As [`receive`](Self::receive).
-    pub async fn receive_timeout_async<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
+    pub async fn receive_within_async<P: Payload>(&mut self, timeout: Duration) -> Result<(Topic, P)> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
         self.decode()
     }
@@ -237,7 +237,7 @@ impl Subscriber {
     ///
     /// # Errors
     /// [`Error::Timeout`] after `timeout`.
-    pub async fn receive_raw_timeout_async(&mut self, timeout: Duration) -> Result<&[u8]> {
+    pub async fn receive_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
         Ok(self.core.frame())
     }

@@ -80,15 +80,7 @@ fn pull_blocking<M: Sample>(args: &PeerArgs) -> Result<Value, Failure> {
     let mut pull = bound_pull(args, &counter)?;
     ready(&[pull.endpoint()])?;
     let result =
-        counter.run(
-            |first| {
-                if first {
-                    got(pull.pull_timeout::<M>(READY))
-                } else {
-                    got(pull.pull::<M>())
-                }
-            },
-        )?;
+        counter.run(|first| if first { got(pull.pull_within::<M>(READY)) } else { got(pull.pull::<M>()) })?;
     pull.close()?;
     Ok(result)
 }
@@ -98,7 +90,7 @@ fn pull_async<M: Sample>(args: &PeerArgs) -> Result<Value, Failure> {
     let mut pull = bound_pull(args, &counter)?;
     ready(&[pull.endpoint()])?;
     let result = runtime()?.block_on(async {
-        if !got(pull.pull_timeout_async::<M>(READY).await)? {
+        if !got(pull.pull_within_async::<M>(READY).await)? {
             return Err(Failure::Timeout(format!("no message within {READY:?}")));
         }
         let (start, cpu_start) = (Instant::now(), thread_cpu());
@@ -219,7 +211,7 @@ fn sub_blocking<M: Sample>(args: &PeerArgs) -> Result<Value, Failure> {
         counter.run(
             |first| {
                 if first {
-                    got(sub.receive_timeout::<M>(READY))
+                    got(sub.receive_within::<M>(READY))
                 } else {
                     got(sub.receive::<M>())
                 }
