@@ -21,6 +21,14 @@ macro_rules! common_socket_methods {
                 self.core.peer_count()
             }
 
+            /// The socket's counters since it was built: messages and bytes sent and
+            /// received, decode errors, timeouts, connections made, lost and refused,
+            /// and the peers now (see [`SocketStats`](crate::socket::SocketStats)). It
+            /// reads the monitor first, which emits the connection events pending.
+            pub fn stats(&mut self) -> $crate::socket::SocketStats {
+                self.core.stats()
+            }
+
             /// How many handshakes authentication refused: peers this server's ZAP
             /// handler refused, or refusals this client got from its server.
             pub fn auth_failures(&mut self) -> u64 {

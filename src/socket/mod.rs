@@ -136,12 +136,14 @@ mod common;
 mod core;
 mod endpoint;
 mod error;
+mod events;
 mod ffi;
 mod monitor;
 mod options;
 mod publisher;
 mod pull;
 mod push;
+mod stats;
 #[cfg(feature = "tokio")]
 mod stream;
 mod subscriber;
@@ -162,6 +164,7 @@ pub use options::{
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;
+pub use stats::SocketStats;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use stream::Messages;

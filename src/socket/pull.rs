@@ -89,7 +89,7 @@ impl PullSocket {
     fn decode<P: Payload>(&mut self) -> Result<P> {
         let decoded = P::decode_push(self.core.frame());
         self.core.release_large_buffers();
-        Ok(decoded?)
+        self.core.decoded(std::any::type_name::<P>(), decoded)
     }
 
     /// Pulls the next frame as it came.

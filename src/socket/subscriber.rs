@@ -124,7 +124,7 @@ impl Subscriber {
     pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
         let decoded = P::decode_pub(self.core.frame()).map(|(topic, msg)| (Topic::from(topic), msg));
         self.core.release_large_buffers();
-        Ok(decoded?)
+        self.core.decoded(std::any::type_name::<P>(), decoded)
     }
 
     /// Adds a prefix subscription.
