@@ -306,7 +306,7 @@ impl Core {
     }
 
     fn read_multipart(&mut self) -> Error {
-        let first = self.frame.to_vec();
+        let first = self.received_frame().to_vec();
         let mut rest = Vec::new();
         let mut part = zmq::Message::new();
         loop {

@@ -87,7 +87,7 @@ impl PullSocket {
     }
 
     fn decode<P: Payload>(&mut self) -> Result<P> {
-        let decoded = P::decode_push(self.core.frame());
+        let decoded = P::decode_push(self.core.received_frame());
         self.core.release_large_buffers();
         self.core.decoded(std::any::type_name::<P>(), decoded)
     }
@@ -98,7 +98,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn pull_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, None)?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Pulls the next frame as it came, waiting at most `timeout` (instead of the
@@ -108,7 +108,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after `timeout`.
     pub fn pull_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, Some(timeout))?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 
@@ -174,7 +174,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Pulls the next frame as it came within `timeout`, without blocking the executor.
@@ -184,7 +184,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after `timeout`.
     pub async fn pull_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 

@@ -78,8 +78,12 @@ impl Counters {
     }
 
     #[inline]
-    pub(crate) fn received(&mut self, bytes: usize) {
+    pub(crate) fn received(&mut self) {
         self.received += 1;
+    }
+
+    #[inline]
+    pub(crate) fn received_bytes(&mut self, bytes: usize) {
         self.bytes_in += bytes as u64;
     }
 

@@ -109,7 +109,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn receive_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, None)?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Receives the next frame as it came, waiting at most `timeout`.
@@ -118,11 +118,11 @@ impl Subscriber {
     /// [`Error::Timeout`] after `timeout`.
     pub fn receive_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
-        let decoded = P::decode_pub(self.core.frame()).map(|(topic, msg)| (Topic::from(topic), msg));
+        let decoded = P::decode_pub(self.core.received_frame()).map(|(topic, msg)| (Topic::from(topic), msg));
         self.core.release_large_buffers();
         self.core.decoded(std::any::type_name::<P>(), decoded)
     }
@@ -229,7 +229,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Receives the next frame as it came within `timeout`, without blocking the
@@ -239,7 +239,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after `timeout`.
     pub async fn receive_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 

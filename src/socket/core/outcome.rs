@@ -9,56 +9,90 @@ use super::Core;
 impl Core {
     /// Counts what a send of `len` bytes did, blocking or async; a timeout also reads
     /// the monitor (the peers may be gone), and a lossless publish's is logged.
+    #[inline]
     pub(crate) fn sent(&mut self, len: usize, sent: Result<()>) -> Result<()> {
-        match &sent {
-            Ok(()) => self.counters.sent(len),
-            Err(Error::Timeout { op, after }) => {
-                if !after.is_zero() {
-                    self.counters.timeout();
-                    if *op == Operation::Publish {
-                        self.log(|s| s.publish_timed_out(*after));
-                    }
-                }
-                self.monitor.drain();
+        match sent {
+            Ok(()) => {
+                self.counters.sent(len);
+                Ok(())
             }
-            Err(_) => {}
+            Err(e) => Err(self.send_failed(e)),
         }
-        sent
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn send_failed(&mut self, e: Error) -> Error {
+        if let Error::Timeout { op, after } = e {
+            if !after.is_zero() {
+                self.counters.timeout();
+                if op == Operation::Publish {
+                    self.log(|s| s.publish_timed_out(after));
+                }
+            }
+            self.monitor.drain();
+        }
+        e
     }
 
     /// Counts what a receive did, blocking or async (a publisher's subscription
     /// messages are not user messages), and checks that the frame is a single part.
+    /// Its bytes are counted when the frame is handed out ([`Core::received_frame`]).
+    #[inline]
     pub(crate) fn received(&mut self, received: Result<()>) -> Result<()> {
         match received {
             Ok(()) => {
                 // A sending socket receives only a publisher's subscription messages.
                 if !self.sends {
-                    self.counters.received(self.frame.len());
+                    self.counters.received();
                 }
                 if self.frame.get_more() {
                     return Err(self.read_multipart());
                 }
                 Ok(())
             }
-            Err(Error::Timeout { op, after }) => {
-                if !after.is_zero() && op != Operation::WaitSubscribers {
-                    self.counters.timeout();
-                }
-                self.monitor.drain();
-                Err(Error::Timeout { op, after })
-            }
-            Err(e) => Err(e),
+            Err(e) => Err(self.receive_failed(e)),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn receive_failed(&mut self, e: Error) -> Error {
+        if let Error::Timeout { op, after } = e {
+            if !after.is_zero() && op != Operation::WaitSubscribers {
+                self.counters.timeout();
+            }
+            self.monitor.drain();
+        }
+        e
+    }
+
+    /// The frame just received, for a decode or a raw receive, its bytes counted:
+    /// the slice is in hand here, where reading the length costs nothing (libzmq's
+    /// `zmq_msg_size` and `zmq_msg_data` are two calls).
+    #[inline]
+    pub(crate) fn received_frame(&mut self) -> &[u8] {
+        let frame: &[u8] = &self.frame;
+        self.counters.received_bytes(frame.len());
+        frame
     }
 
     /// A decode's outcome, counting and logging a frame that did not decode as the
     /// Rust type `expected`.
+    #[inline]
     pub(crate) fn decoded<T>(&mut self, expected: &str, decoded: Result<T, crate::DecodeError>) -> Result<T> {
-        decoded.map_err(|e| {
-            self.counters.decode_error();
-            self.log(|s| s.decode_error(expected, &e));
-            Error::Decode(e)
-        })
+        match decoded {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.decode_failed(expected, e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decode_failed(&mut self, expected: &str, e: crate::DecodeError) -> Error {
+        self.counters.decode_error();
+        self.log(|s| s.decode_error(expected, &e));
+        Error::Decode(e)
     }
 
     /// Emits a log event of this socket (see `events.rs`).
