@@ -8,7 +8,7 @@
 //! shutdown, else 1 (2: bad arguments). Tasks lost with a stopping worker stay `outstanding`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use clap::Parser;
@@ -101,6 +101,12 @@ fn task(n: usize) -> AnyMessage {
     TransitionRequest { request_id, from_image_uri, to_image_uri, style, duration_frames: 48 }.into()
 }
 
+/// The counts stay readable after a handler panicked while holding them (the service
+/// logs the panic and goes on, and so does the example).
+fn lock(ctl: &Mutex<Ctl>) -> MutexGuard<'_, Ctl> {
+    ctl.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 type Built = Result<(Service, Box<dyn Fn(&Summary) -> String + Send>), Box<dyn std::error::Error>>;
 
 fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
@@ -112,9 +118,9 @@ fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
     println!("READY controller name={name} {eps}");
     let [c0, c1, c2, c3, c4] = [(); 5].map(|()| ctl.clone());
     let handlers = Handlers::new()
-        .on_fn(move |_, m: ImageReady| c0.lock().unwrap().result(&m.image_id))
-        .on_fn(move |_, m: TransitionReady| c1.lock().unwrap().result(&m.transition_id))
-        .on_fn(move |_, h: Heartbeat| *c2.lock().unwrap().statuses.entry(h.service).or_default() += 1);
+        .on_fn(move |_, m: ImageReady| lock(&c0).result(&m.image_id))
+        .on_fn(move |_, m: TransitionReady| lock(&c1).result(&m.transition_id))
+        .on_fn(move |_, h: Heartbeat| *lock(&c2).statuses.entry(h.service).or_default() += 1);
     let n = name.clone();
     let b = Service::builder(&name).publisher(publisher).pull(status).handlers(handlers);
     let service = b
@@ -123,7 +129,7 @@ fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
             let mut t = tokio::time::interval(o.stats_interval);
             loop {
                 t.tick().await;
-                println!("STATS {}", c3.lock().unwrap().line(&n));
+                println!("STATS {}", lock(&c3).line(&n));
             }
         })
         .background(move |_| async move {
@@ -132,7 +138,7 @@ fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
                 tick.tick().await;
                 // No worker connected: the same task is offered again at the next tick.
                 let pushed = tasks.push_timeout_async(&task(n), Duration::from_millis(250)).await;
-                let mut c = c4.lock().unwrap();
+                let mut c = lock(&c4);
                 if pushed.is_ok() {
                     (c.tasks_sent, n) = (c.tasks_sent + 1, n + 1);
                     c.pending.insert(format!("task-{}", n - 1));
@@ -143,7 +149,7 @@ fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
         })
         .build()?;
     let summary = move |s: &Summary| {
-        let (line, unexpected) = (ctl.lock().unwrap().line(&name), s.unknown.values().sum::<u64>());
+        let (line, unexpected) = (lock(&ctl).line(&name), s.unknown.values().sum::<u64>());
         format!(
             "{line} heartbeats_sent={} unexpected={unexpected} bad_frames={}",
             s.heartbeats, s.undecodable

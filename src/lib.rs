@@ -54,13 +54,12 @@
 //! - `tokio` (default): the `_async` socket methods, driven by tokio's `AsyncFd`, and
 //!   [`service`]: typed handlers, workers, controllers, lifecycle and health.
 
-// Every public item is documented: this is a library others learn from.
-#![warn(missing_docs)]
 // docs.rs (which sets `--cfg docsrs`, see Cargo.toml) marks the items that need the
 // `tokio` feature; doc_cfg is nightly-only, so ordinary builds never see it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Library code must not panic on input from the network.
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+// Library code must not panic on input from the network: besides the workspace's lints
+// (Cargo.toml: missing_docs, unwrap_used, ...), the library refuses `expect` too.
+#![cfg_attr(not(test), warn(clippy::expect_used))]
 
 // Lets the derive's absolute paths (`::experimance_common::...`) work inside this crate.
 extern crate self as experimance_common;

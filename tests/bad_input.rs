@@ -3,6 +3,9 @@
 //! parts of a multi-part message), and the socket keeps working. An oversized message
 //! gets its sender disconnected and delivers nothing.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use experimance_common::socket::{Error, PullSocket, Subscriber};
 use experimance_common::{AnyMessage, Biome, DecodeError, DecodeErrorKind, Era, EraChanged, Framing};
 use serde_json::Value;

@@ -6,6 +6,9 @@
 //! Every test writes into its own temporary directory and uses its own environment
 //! variable names, so the tests run in parallel.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -2,6 +2,9 @@
 //! and as the client, keys made by either side, and a Python stranger refused by a Rust
 //! server with an allowlist. Exact counts.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use experimance_common::security::{AuthPolicy, CurveKeyPair};

@@ -3,6 +3,9 @@
 //! repeated keys. Bounded error text for huge frames, and non-finite floats refused on
 //! encode.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use experimance_common::codec;
 use experimance_common::registry::lookup_type;
 use experimance_common::*;

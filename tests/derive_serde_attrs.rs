@@ -6,6 +6,9 @@
 //! skip_deserializing, skip_serializing_if, flatten, default (field and container), alias,
 //! `with` on an `Option`.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 
 use experimance_common::registry::{lookup_type, FieldInfo};

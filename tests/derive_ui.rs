@@ -5,6 +5,9 @@
 //! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test derive_ui`
 //! (then read every `.stderr` before committing it).
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 #[test]
 fn derive_ui() {
     let t = trybuild::TestCases::new();

@@ -3,6 +3,9 @@
 //! close reports dropped messages exactly when messages were dropped; a push to an
 //! inproc peer that is gone does not report success.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use experimance_common::socket::{Error, Operation, Publisher, PullSocket, PushSocket, Subscriber, MAX_WAIT};

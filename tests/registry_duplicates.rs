@@ -1,6 +1,9 @@
 //! Two types claiming one wire name are caught by `check_registry` (its own test binary,
 //! so the clash does not disturb the other tests).
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use experimance_common::registry::check_registry;
 use experimance_common::Message;
 

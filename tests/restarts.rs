@@ -3,6 +3,9 @@
 //! `wait_for_subscribers` sees the new subscriber. The peer is this test binary run
 //! again with `EXPERIMANCE_TEST_PEER` naming its role.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

@@ -2,6 +2,9 @@
 //! shutdown, back-pressure, requests, heartbeats, health, topics. Everything runs on
 //! `inproc://` with readiness handshakes; no test sleeps to wait for anything.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,6 +164,30 @@ fn registering_two_handlers_for_one_type_or_topic_is_an_error() {
         Err(ServiceError::DuplicateTopic { .. })
     ));
     assert!(matches!(Service::builder("zero").max_concurrent(0).build(), Err(ServiceError::ZeroConcurrency)));
+}
+
+#[test]
+fn builders_and_handlers_debug_print_what_they_hold() {
+    let handlers = Handlers::new()
+        .on_fn(|_ctx, _: IdleStatus| ())
+        .on_topic("events", |_c, _t, _m| async {})
+        .on_unknown(|_ctx, _topic, _value| ());
+    let shown = format!("{handlers:?}");
+    assert!(shown.contains(r#"types: ["IdleStatus"]"#), "{shown}");
+    assert!(shown.contains(r#"topics: ["events"]"#), "{shown}");
+    assert!(shown.contains("unknown: true") && shown.contains("undecodable: false"), "{shown}");
+
+    let builder = Service::builder("image_server").handlers(handlers).max_concurrent(3);
+    let shown = format!("{builder:?}");
+    assert!(shown.starts_with(r#"ServiceBuilder { name: "image_server""#), "{shown}");
+    assert!(shown.contains("max_concurrent: 3") && shown.contains("IdleStatus"), "{shown}");
+
+    let harness = Harness::builder("probe").pull();
+    let shown = format!("{harness:?}");
+    assert!(
+        shown.starts_with(r#"HarnessBuilder { name: "probe""#) && shown.contains("pull: true"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]

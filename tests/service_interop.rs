@@ -5,6 +5,9 @@
 //! (`tests/python/image_worker.py`), with exact counts. No sleeps: the Python PUSH blocks
 //! until the Rust worker connects, the Rust controller waits for its workers' connections.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 #[path = "../examples/image_controller.rs"]
 mod image_controller;
 #[path = "../examples/image_worker.rs"]

@@ -6,6 +6,9 @@
 //! inproc name), so the tests run in parallel, and waits for readiness with
 //! `wait_for_subscribers` / `wait_connected` / `wait_for_peers`, never with a sleep.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

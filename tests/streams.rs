@@ -3,6 +3,8 @@
 //! after each error, and cancel safety (a dropped `next()` or a dropped stream takes
 //! nothing).
 #![cfg(feature = "tokio")]
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -2,6 +2,9 @@
 //! every measurement. No timing assertions: timing claims belong in the benchmark's
 //! output, not in pass/fail tests.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

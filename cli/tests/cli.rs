@@ -1,5 +1,8 @@
 //! End-to-end tests of the `exbus` binary: real processes over tcp loopback on free ports.
 
+// A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;

@@ -214,6 +214,21 @@ pub struct Handlers {
     pub(crate) duplicate: Option<ServiceError>,
 }
 
+/// The handlers by what they take (the closures themselves have no `Debug`).
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut topics: Vec<&str> = self.topics.keys().map(String::as_str).collect();
+        topics.sort_unstable();
+        f.debug_struct("Handlers")
+            .field("types", &self.type_names())
+            .field("topics", &topics)
+            .field("catch_all", &self.catch_all.is_some())
+            .field("unknown", &self.unknown.is_some())
+            .field("undecodable", &self.undecodable.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Handlers {
     /// An empty set.
     pub fn new() -> Handlers {

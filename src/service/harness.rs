@@ -34,6 +34,20 @@ pub struct HarnessBuilder {
     configure: Vec<Configure>,
 }
 
+impl std::fmt::Debug for HarnessBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HarnessBuilder")
+            .field("name", &self.name)
+            .field("handlers", &self.handlers)
+            .field("subscribe", &self.subscribe)
+            .field("pull", &self.pull)
+            .field("publish_topic", &self.publish_topic)
+            .field("push", &self.push)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A service running on `inproc://` with the test holding the other end of each of its
 /// sockets: [`publish`](Self::publish) and [`push`](Self::push) send it messages,
 /// [`processed`](Self::processed) awaits its handlers, [`published`](Self::published)

@@ -59,6 +59,22 @@ pub struct ServiceBuilder {
     error: Option<ServiceError>,
 }
 
+impl std::fmt::Debug for ServiceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let receivers: Vec<&str> = self.receivers.iter().map(|(name, ..)| name.as_str()).collect();
+        let pushes: Vec<&str> = self.pushes.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("ServiceBuilder")
+            .field("name", &self.name)
+            .field("handlers", &self.handlers)
+            .field("receivers", &receivers)
+            .field("pushes", &pushes)
+            .field("publisher", &self.publisher.is_some())
+            .field("max_concurrent", &self.max_concurrent)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) enum Receiver {
     Sub(Subscriber),
     Pull(PullSocket),
@@ -428,7 +444,7 @@ impl Writer {
 }
 
 /// A stop handle: [`shutdown`](Self::shutdown) stops the service as SIGINT does.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Shutdown {
     ctx: Context,
 }

@@ -20,6 +20,9 @@
 //! [`zmq_ctx_new`]/[`zmq_ctx_term`]), and the undocumented stopwatch/sleep/thread helpers.
 
 #![allow(non_camel_case_types)]
+// The items are zmq.h's, under its names: their documentation is libzmq's API reference
+// (zmq_socket(3), zmq_setsockopt(3), ...), not a copy of it here.
+#![allow(missing_docs)]
 #![allow(clippy::missing_safety_doc)] // The safety contract of each function is libzmq's.
 
 #[cfg(not(unix))]
@@ -458,15 +461,21 @@ mod tests {
     #[test]
     fn the_library_is_4_3_4_with_curve() {
         let (mut major, mut minor, mut patch) = (0, 0, 0);
+        // SAFETY: three valid, writable `c_int`s, which zmq_version only writes.
         unsafe { zmq_version(&mut major, &mut minor, &mut patch) };
         assert_eq!((major, minor, patch), (4, 3, 4));
+        // SAFETY: a NUL-terminated string literal that outlives the call.
         assert_eq!(unsafe { zmq_has(c"curve".as_ptr()) }, 1, "libzmq was built with libsodium");
+        // SAFETY: zmq_ctx_get checks its context and fails with EFAULT on a null one.
         assert_eq!(unsafe { zmq_ctx_get(std::ptr::null_mut(), ZMQ_IO_THREADS as c_int) }, -1);
+        // SAFETY: zmq_errno only reads this thread's errno.
         assert_eq!(unsafe { zmq_errno() }, errno::EFAULT);
     }
 
     #[test]
     fn contexts_get_the_raised_cap() {
+        // SAFETY: every context and socket is checked non-null before use, used only on
+        // this thread, and each socket is closed before its context is terminated.
         unsafe {
             let ctx = zmq_ctx_new();
             assert!(!ctx.is_null());
