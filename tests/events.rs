@@ -229,3 +229,19 @@ fn a_close_with_linger_zero_that_drops_queued_messages_logs_it() {
         assert_eq!((e.level, e.field("linger_ms")), (Level::WARN, Some("0")));
     });
 }
+
+#[test]
+fn a_socket_built_before_the_subscriber_logs_to_it_with_the_fields_alone() {
+    let endpoint = unique_inproc("events-late-subscriber");
+    let mut pull = PullSocket::builder().bind(&endpoint).unwrap().build().unwrap();
+    let mut push = PushSocket::builder().connect(&endpoint).unwrap().build().unwrap();
+    let capture = Capture::default();
+    capture.run(|| {
+        push.push_raw(b"\xff").unwrap();
+        assert!(matches!(pull.pull::<Value>(), Err(Error::Decode(_))));
+    });
+    let bad = one(&capture, "decode error", "pull");
+    assert_eq!((bad.field("endpoint"), bad.field("len")), (Some(endpoint.as_str()), Some("1")));
+    assert!(bad.span.is_none(), "no span was made without a subscriber: {bad:#?}");
+    assert!(bad.field("error").is_some_and(|e| e.contains(r"\xff")), "{bad:#?}");
+}
