@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::endpoints::{check_written, de_bind, de_connect, de_exact_topics, de_topic, tcp_without_port};
 use super::{Endpoints, Port, SecurityConfig};
 use crate::socket::socket_options_table;
+use crate::socket::state::{Bound, Connected, EndpointChosen, NoEndpoint, NoTopics};
 use crate::socket::{
-    Bound, Connected, Endpoint, EndpointChosen, EndpointError, NoEndpoint, NoTopics, Publisher, PullSocket,
-    PushSocket, Role, SocketBuilder, Subscriber,
+    Endpoint, EndpointError, Publisher, PullSocket, PushSocket, Role, SocketBuilder, Subscriber,
 };
 use crate::TopicError;
 

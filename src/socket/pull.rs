@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
+use super::builder::{sealed::BuildFromParts, Kind, Parts, SocketBuilder, SocketKind};
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 #[cfg(feature = "tokio")]
@@ -38,7 +38,9 @@ pub struct PullSocket {
     pub(crate) core: Core,
 }
 
-impl SocketKind for PullSocket {
+impl SocketKind for PullSocket {}
+
+impl BuildFromParts for PullSocket {
     const KIND: Kind = Kind::PULL;
     fn from_parts(parts: Parts) -> Result<Self> {
         Ok(PullSocket {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
+use super::builder::{sealed::BuildFromParts, Kind, Parts, SocketBuilder, SocketKind};
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
@@ -41,7 +41,9 @@ pub struct PushSocket {
     pub(crate) core: Core,
 }
 
-impl SocketKind for PushSocket {
+impl SocketKind for PushSocket {}
+
+impl BuildFromParts for PushSocket {
     const KIND: Kind = Kind::PUSH;
     fn from_parts(parts: Parts) -> Result<Self> {
         Ok(PushSocket {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind};
+use super::builder::{exact_subscription, sealed::BuildFromParts, Kind, Parts, SocketBuilder, SocketKind};
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 use super::options::set;
@@ -54,7 +54,9 @@ pub struct Subscriber {
     pub(crate) core: Core,
 }
 
-impl SocketKind for Subscriber {
+impl SocketKind for Subscriber {}
+
+impl BuildFromParts for Subscriber {
     const KIND: Kind = Kind::SUBSCRIBER;
     fn from_parts(parts: Parts) -> Result<Self> {
         Ok(Subscriber {
