@@ -305,48 +305,39 @@ pub(crate) fn exact_subscription(topic: &str) -> Vec<u8> {
     s
 }
 
-/// Generates a builder setter for every row of the options table.
+/// Generates the builder setters of some rows of the options table.
+macro_rules! setters {
+    ($({
+        field: [$(#[$meta:meta])* $field:ident : $ty:ty = $default:expr]
+        setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
+        config: [$($config:tt)*]
+        zmq: [$($zmq:tt)*]
+        doc: $doc:literal
+    })*) => {
+        $(
+            #[doc = $doc]
+            #[doc = ""]
+            #[doc = concat!("See [`SocketOptions::", stringify!($field), "`].")]
+            pub fn $setter(mut self, $arg: $argty) -> Self {
+                self.parts.options.$field = $store;
+                self
+            }
+        )*
+    };
+}
+
+/// Generates a builder setter for every row of the options table: the common rows on
+/// every builder, the publisher rows on a publisher's.
 macro_rules! option_setters {
-    (
-        common [$({
-            field: [$(#[$meta:meta])* $field:ident : $ty:ty = $default:expr]
-            setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
-            config: [$($config:tt)*]
-            zmq: [$($zmq:tt)*]
-            doc: $doc:literal
-        })*]
-        publisher [$({
-            field: [$(#[$pmeta:meta])* $pfield:ident : $pty:ty = $pdefault:expr]
-            setter: [$psetter:ident ($parg:ident : $pargty:ty) => $pstore:expr]
-            config: [$($pconfig:tt)*]
-            zmq: [$($pzmq:tt)*]
-            doc: $pdoc:literal
-        })*]
-    ) => {
+    (common [$($common:tt)*] publisher [$($publisher:tt)*]) => {
         /// The option setters, one per [`SocketOptions`] field.
         impl<K, E, T> SocketBuilder<K, E, T> {
-            $(
-                #[doc = $doc]
-                #[doc = ""]
-                #[doc = concat!("See [`SocketOptions::", stringify!($field), "`].")]
-                pub fn $setter(mut self, $arg: $argty) -> Self {
-                    self.parts.options.$field = $store;
-                    self
-                }
-            )*
+            setters!($($common)*);
         }
 
         /// The publisher's own options.
         impl<E, T> SocketBuilder<super::Publisher, E, T> {
-            $(
-                #[doc = $pdoc]
-                #[doc = ""]
-                #[doc = concat!("See [`SocketOptions::", stringify!($pfield), "`].")]
-                pub fn $psetter(mut self, $parg: $pargty) -> Self {
-                    self.parts.options.$pfield = $pstore;
-                    self
-                }
-            )*
+            setters!($($publisher)*);
         }
     };
 }

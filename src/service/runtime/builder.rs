@@ -41,15 +41,20 @@ pub struct ServiceBuilder {
     receivers: Vec<(String, Receiver, bool)>,
     pushes: Vec<(String, PushSocket)>,
     default_push: Option<usize>,
-    max_concurrent: usize,
     topic_mode: TopicMode,
-    heartbeat: Option<Duration>,
-    heartbeat_topic: Option<String>,
-    deadline: Duration,
-    signals: bool,
-    health_file: Option<(PathBuf, String)>,
-    background: Vec<Background>,
+    settings: Settings,
     error: Option<ServiceError>,
+}
+
+/// How a service runs: set on the builder, used by [`Service::run`].
+pub(super) struct Settings {
+    pub(super) max_concurrent: usize,
+    pub(super) heartbeat: Option<Duration>,
+    pub(super) heartbeat_topic: Option<String>,
+    pub(super) deadline: Duration,
+    pub(super) signals: bool,
+    pub(super) health_file: Option<(PathBuf, String)>,
+    pub(super) background: Vec<Background>,
 }
 
 impl std::fmt::Debug for ServiceBuilder {
@@ -62,7 +67,7 @@ impl std::fmt::Debug for ServiceBuilder {
             .field("receivers", &receivers)
             .field("pushes", &pushes)
             .field("publisher", &self.publisher.is_some())
-            .field("max_concurrent", &self.max_concurrent)
+            .field("max_concurrent", &self.settings.max_concurrent)
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
@@ -77,14 +82,16 @@ impl ServiceBuilder {
             receivers: Vec::new(),
             pushes: Vec::new(),
             default_push: None,
-            max_concurrent: 1,
             topic_mode: TopicMode::Fixed,
-            heartbeat: Some(HEARTBEAT_INTERVAL),
-            heartbeat_topic: None,
-            deadline: SHUTDOWN_DEADLINE,
-            signals: true,
-            health_file: None,
-            background: Vec::new(),
+            settings: Settings {
+                max_concurrent: 1,
+                heartbeat: Some(HEARTBEAT_INTERVAL),
+                heartbeat_topic: None,
+                deadline: SHUTDOWN_DEADLINE,
+                signals: true,
+                health_file: None,
+                background: Vec::new(),
+            },
             error: None,
         }
     }
@@ -189,7 +196,7 @@ impl ServiceBuilder {
         if n == 0 {
             self.error.get_or_insert(ServiceError::ZeroConcurrency);
         }
-        self.max_concurrent = n.max(1);
+        self.settings.max_concurrent = n.max(1);
         self
     }
 
@@ -203,26 +210,26 @@ impl ServiceBuilder {
     /// [`HEARTBEAT_INTERVAL`]; `None`: never). Also how often the health file is
     /// written and the degraded state is reviewed.
     pub fn heartbeat(mut self, interval: Option<Duration>) -> Self {
-        self.heartbeat = interval;
+        self.settings.heartbeat = interval;
         self
     }
 
     /// The heartbeat's topic (default: by the topic mode, as any message).
     pub fn heartbeat_topic(mut self, topic: &str) -> Self {
-        self.heartbeat_topic = Some(topic.to_owned());
+        self.settings.heartbeat_topic = Some(topic.to_owned());
         self
     }
 
     /// How long in-flight handlers get after a stop (default 5 s, as Python).
     pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.settings.deadline = deadline;
         self
     }
 
     /// Whether [`Service::run`] stops on SIGINT and SIGTERM (default true; a second
     /// signal skips the deadline).
     pub fn handle_signals(mut self, on: bool) -> Self {
-        self.signals = on;
+        self.settings.signals = on;
         self
     }
 
@@ -234,7 +241,7 @@ impl ServiceBuilder {
 
     /// As [`health_file`](Self::health_file), in `dir`.
     pub fn health_file_in(mut self, dir: impl Into<PathBuf>, service_type: &str) -> Self {
-        self.health_file = Some((dir.into(), service_type.to_owned()));
+        self.settings.health_file = Some((dir.into(), service_type.to_owned()));
         self
     }
 
@@ -245,7 +252,7 @@ impl ServiceBuilder {
         F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.background.push(Box::new(move |ctx| Box::pin(task(ctx))));
+        self.settings.background.push(Box::new(move |ctx| Box::pin(task(ctx))));
         self
     }
 
@@ -288,13 +295,7 @@ impl ServiceBuilder {
             table,
             receivers: self.receivers,
             writers,
-            max_concurrent: self.max_concurrent,
-            heartbeat: self.heartbeat,
-            heartbeat_topic: self.heartbeat_topic,
-            deadline: self.deadline,
-            signals: self.signals,
-            health_file: self.health_file,
-            background: self.background,
+            settings: self.settings,
         })
     }
 }

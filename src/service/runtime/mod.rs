@@ -28,7 +28,7 @@ use super::dispatch::Table;
 use super::error::ServiceError;
 use super::health::{HealthStatus, ServiceState};
 use crate::HEARTBEAT_INTERVAL;
-use builder::Background;
+use builder::Settings;
 use reader::{Reader, Receiver};
 use writer::{Writer, WriterReport};
 
@@ -54,13 +54,7 @@ pub struct Service {
     table: Arc<Table>,
     receivers: Vec<(String, Receiver, bool)>,
     writers: Vec<Writer>,
-    max_concurrent: usize,
-    heartbeat: Option<Duration>,
-    heartbeat_topic: Option<String>,
-    deadline: Duration,
-    signals: bool,
-    health_file: Option<(PathBuf, String)>,
-    background: Vec<Background>,
+    settings: Settings,
 }
 
 impl std::fmt::Debug for Service {
@@ -118,13 +112,16 @@ impl Service {
             table,
             receivers,
             writers,
-            max_concurrent,
-            heartbeat,
-            heartbeat_topic,
-            deadline,
-            signals,
-            health_file,
-            background,
+            settings:
+                Settings {
+                    max_concurrent,
+                    heartbeat,
+                    heartbeat_topic,
+                    deadline,
+                    signals,
+                    health_file,
+                    background,
+                },
         } = self;
         let shared = ctx.shared.clone();
         let hurry = Arc::new(Notify::new());
