@@ -68,11 +68,6 @@ impl Kind {
 pub(crate) mod sealed {
     /// What the library needs of a socket kind, out of the public API: only the four
     /// socket types implement it (they are the only [`SocketKind`](super::SocketKind)s).
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` is not a socket type of this library: `SocketKind` is sealed",
-        label = "not a `Publisher`, `Subscriber`, `PushSocket` or `PullSocket`",
-        note = "a `SocketBuilder` builds the four socket types only; wrap one of them in your own type instead"
-    )]
     pub trait BuildFromParts: Sized {
         /// Its libzmq type, framing and role.
         const KIND: super::Kind;
