@@ -11,7 +11,7 @@ pub struct TypeCounts {
     pub failed: u64,
 }
 
-/// What a service did, returned by [`Service::run`].
+/// What a service did, returned by [`Service::run`](super::Service::run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The service's name.
