@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use experimance_common::socket::state::{NoTopics, TopicsChosen};
 use experimance_common::socket::{
-    Error, NoTopics, Operation, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber,
-    TopicsChosen,
+    Error, Operation, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber,
 };
 use experimance_common::{
     AnyMessage, Biome, DefaultPort, Era, EraChanged, Heartbeat, ImageReady, RenderRequest, TransitionRequest,

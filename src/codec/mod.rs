@@ -32,9 +32,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Inside: `tag` writes and checks the `"type"` of typed messages, `de` holds the serde
-// pieces the decoders share, and this file the framing and the text checks.
+// Inside: `tag` writes and checks the `"type"` of typed messages, `fast` is the typed
+// decode's fast path (falling back to serde_json), `de` holds the serde pieces the
+// decoders share, and this file the framing and the text checks.
 pub(crate) mod de;
+mod fast;
 pub(crate) mod tag;
 
 use serde_json::Value;
@@ -79,6 +81,13 @@ pub(crate) mod sealed {
         /// Decodes a JSON document already checked to be text ([`super::json_text`]).
         fn read_json(json: &str) -> Result<Self, DecodeErrorKind>;
 
+        /// The fast path on a frame's JSON bytes, before any check: `Some` only when it
+        /// decodes exactly as [`read_json`](Self::read_json) of the checked text would
+        /// (see `codec::fast`); `None`: check the text and call `read_json`.
+        fn read_fast(_json: &[u8]) -> Option<Self> {
+            None
+        }
+
         /// Writes the PUB frame into `buf` (cleared first).
         fn encode_pub(&self, topic: &str, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
             validate_topic(topic)?;
@@ -96,11 +105,23 @@ pub(crate) mod sealed {
 
         /// Reads a PUB frame.
         fn decode_pub(frame: &[u8]) -> Result<(&str, Self), DecodeError> {
+            if let Some(space) = memchr::memchr(b' ', frame) {
+                let (topic, json) = (&frame[..space], &frame[space + 1..]);
+                if topic.is_ascii() {
+                    if let Some(msg) = Self::read_fast(json) {
+                        // SAFETY: `topic` is ASCII, so UTF-8.
+                        return Ok((unsafe { std::str::from_utf8_unchecked(topic) }, msg));
+                    }
+                }
+            }
             decode_pub_with(frame, Self::read_json)
         }
 
         /// Reads a PUSH frame.
         fn decode_push(frame: &[u8]) -> Result<Self, DecodeError> {
+            if let Some(msg) = Self::read_fast(frame) {
+                return Ok(msg);
+            }
             decode_push_with(frame, Self::read_json)
         }
     }
@@ -112,6 +133,9 @@ impl<M: Message> sealed::Sealed for M {
     }
     fn read_json(json: &str) -> Result<Self, DecodeErrorKind> {
         tag::decode_tagged(json)
+    }
+    fn read_fast(json: &[u8]) -> Option<Self> {
+        tag::decode_fast(json)
     }
 }
 

@@ -86,65 +86,86 @@ enum TagState {
 /// object repeats no key ([`DecodeErrorKind::DuplicateKey`]), and nothing in it, ignored
 /// fields included, nests deeper than serde_json's limit of 128.
 pub(crate) fn decode_tagged<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
-    if let Some(Ok(msg)) = decode_tag_first::<M>(json) {
-        return Ok(msg);
+    match decode_fast::<M>(json.as_bytes()) {
+        Some(msg) => Ok(msg),
+        None => decode_general(json),
     }
-    // Any failure goes through the general path, so its error (and the position it
-    // names) is about the frame as received.
+}
+
+/// The fast path alone, on a frame's JSON bytes not yet checked as text (see
+/// [`fast`](super::fast)): `Some` only for a document that opens with a tag `M`
+/// accepts and that the fast path takes; `None`: check the text and take the general
+/// path.
+pub(crate) fn decode_fast<M: Message>(json: &[u8]) -> Option<M> {
+    let (name, after) = leading_tag(json)?;
+    if !accepts_name::<M>(name) {
+        return None;
+    }
+    decode_body::<M>(json, after)
+}
+
+/// [`decode_fast`] of a document whose leading tag has been read and accepted already
+/// (`after` from [`leading_tag`]).
+pub(crate) fn decode_fast_after<M: Message>(json: &[u8], after: usize) -> Option<M> {
+    decode_body::<M>(json, after)
+}
+
+/// Whether `M` takes a document whose `"type"` is `name` (its raw bytes).
+pub(crate) fn accepts_name<M: Message>(name: &[u8]) -> bool {
+    M::TYPE.as_bytes() == name || M::ALIASES.iter().any(|a| a.as_bytes() == name)
+}
+
+/// [`decode_tagged`] of a document whose leading tag has been read already by
+/// [`leading_tag`] (which gave `after`) and accepted for `M`: the service dispatch, which
+/// finds the handler by that name, so the name is not scanned and compared twice.
+pub(crate) fn decode_tagged_after<M: Message>(json: &str, after: usize) -> Result<M, DecodeErrorKind> {
+    match decode_body::<M>(json.as_bytes(), after) {
+        Some(msg) => Ok(msg),
+        None => decode_general(json),
+    }
+}
+
+/// The general path: any document, and every error (so its error, and the position it
+/// names, is about the frame as received).
+pub(crate) fn decode_general<M: Message>(json: &str) -> Result<M, DecodeErrorKind> {
     let mut de = serde_json::Deserializer::from_str(json);
     let msg = tagged::<M, _>(&mut de)?;
     de.end().map_err(DecodeErrorKind::Json)?;
     Ok(msg)
 }
 
-/// The fast path for small documents that open with their tag, as this crate and Python's
-/// `json.dumps` write them (`{"type":"Name",...` or `{"type": "Name", ...`): the name is
-/// checked in place, and the rest is parsed by `M`'s own deserializer from a stack copy
-/// with the tag cut out, so no key goes through the tag filter. `None` (or an error)
-/// sends the document down the general path.
-///
-/// Keys are not tracked here: `M`'s deserializer rejects a repeated field of its own
-/// (serde's derive does, and `Heartbeat`), and a value `M` ignores (an unknown field, or
-/// a second `"type"`) fails this path, so documents with either are decoded (and their
-/// keys checked) by the general path.
-fn decode_tag_first<M: Message>(json: &str) -> Option<Result<M, DecodeErrorKind>> {
-    const MAX: usize = 512;
-    fn skip_ws(b: &[u8]) -> &[u8] {
-        let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
-        &b[n..]
-    }
-    let json = json.as_bytes();
-    if json.len() > MAX {
+fn skip_ws(b: &[u8]) -> &[u8] {
+    let n = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len());
+    &b[n..]
+}
+
+/// The wire name of a document that opens with its tag, as this crate and Python's
+/// `json.dumps` write it (`{"type":"Name"` or `{"type": "Name"`), read without parsing,
+/// and the offset just past the name's closing quote. `None` for any other opening, or
+/// a name with an escape (the general path reads those). The name is raw bytes: it
+/// selects a type only by equality with a registered (ASCII) name.
+pub(crate) fn leading_tag(json: &[u8]) -> Option<(&[u8], usize)> {
+    let head: [u8; 8] = json.get(..8)?.try_into().ok()?;
+    if u64::from_ne_bytes(head) != u64::from_ne_bytes(*b"{\"type\":") {
         return None;
     }
-    let rest = skip_ws(json.strip_prefix(b"{\"type\":")?).strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-    if rest[end] != b'"' {
+    let quote = json.len() - skip_ws(&json[8..]).len();
+    if json.get(quote) != Some(&b'"') {
         return None;
     }
-    let name = std::str::from_utf8(&rest[..end]).ok()?;
-    if !accepts_type::<M>(name) {
+    let start = quote + 1;
+    let end = start + json[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
+    if json[end] != b'"' {
         return None;
     }
-    let after = skip_ws(&rest[end + 1..]);
-    let body = match after.first()? {
-        b',' => &after[1..],
-        b'}' => after,
-        _ => return None,
-    };
-    let mut buf = [0u8; MAX];
-    buf[0] = b'{';
-    buf[1..=body.len()].copy_from_slice(body);
-    // SAFETY: `json` is a `str`, and `body` is a suffix of it that starts after an ASCII
-    // byte (`,` or whitespace) or at one (`}`), so on a character boundary: `body` is
-    // valid UTF-8, and so is `{` followed by it.
-    let text = unsafe { std::str::from_utf8_unchecked(&buf[..=body.len()]) };
-    let state = Cell::new(TagState::Ok);
-    let found = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let checked =
-        TagChecking::<_, true> { inner: &mut de, accepts: accepts_type::<M>, state: &state, found: &found };
-    Some(M::deserialize(checked).and_then(|m| de.end().map(|()| m)).map_err(DecodeErrorKind::Json))
+    Some((&json[start..end], end + 1))
+}
+
+/// The fast path for documents that open with their tag (see [`leading_tag`]; `after`
+/// is the offset past the name, which the caller has accepted for `M`):
+/// [`fast::decode_after_tag`](super::fast::decode_after_tag). `None`: the general path.
+fn decode_body<M: Message>(json: &[u8], after: usize) -> Option<M> {
+    super::fast::decode_after_tag::<M>(json, after)
 }
 
 /// Decodes an already-parsed JSON value into `M`, checking the tag the same way.
@@ -160,12 +181,8 @@ where
 {
     let state = Cell::new(TagState::Unseen);
     let found: Cell<Option<String>> = Cell::new(None);
-    let result = M::deserialize(TagChecking::<_, false> {
-        inner: de,
-        accepts: accepts_type::<M>,
-        state: &state,
-        found: &found,
-    });
+    let result =
+        M::deserialize(TagChecking { inner: de, accepts: accepts_type::<M>, state: &state, found: &found });
     match state.get() {
         TagState::Wrong => {
             Err(DecodeErrorKind::WrongType { expected: M::TYPE, found: found.take().unwrap_or_default() })
@@ -177,24 +194,23 @@ where
     }
 }
 
-/// `M`'s deserializer seen through the top-level checks. `FAST`: the tag has been cut out
-/// already, keys pass straight through, and a value `M` ignores fails the decode (see
-/// [`decode_tag_first`]). Otherwise: the tag is checked and hidden, every top-level key
-/// is checked for repeats, and ignored values are parsed within the depth limit.
-struct TagChecking<'s, D, const FAST: bool> {
+/// `M`'s deserializer seen through the top-level checks of the general path: the tag is
+/// checked and hidden, every top-level key is checked for repeats, and ignored values
+/// are parsed within the depth limit.
+struct TagChecking<'s, D> {
     inner: D,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
     found: &'s Cell<Option<String>>,
 }
 
-impl<'s, D, const FAST: bool> TagChecking<'s, D, FAST> {
-    fn visitor<V>(&self, inner: V) -> TagVisitor<'s, V, FAST> {
+impl<'s, D> TagChecking<'s, D> {
+    fn visitor<V>(&self, inner: V) -> TagVisitor<'s, V> {
         TagVisitor { inner, accepts: self.accepts, state: self.state, found: self.found }
     }
 }
 
-impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for TagChecking<'_, D, FAST> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for TagChecking<'_, D> {
     type Error = D::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -224,14 +240,14 @@ impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for TagCheck
     }
 }
 
-struct TagVisitor<'s, V, const FAST: bool> {
+struct TagVisitor<'s, V> {
     inner: V,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
     found: &'s Cell<Option<String>>,
 }
 
-impl<'de, V: Visitor<'de>, const FAST: bool> Visitor<'de> for TagVisitor<'_, V, FAST> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for TagVisitor<'_, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -239,7 +255,7 @@ impl<'de, V: Visitor<'de>, const FAST: bool> Visitor<'de> for TagVisitor<'_, V, 
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_map(TagFilter::<A, FAST> {
+        self.inner.visit_map(TagFilter::<A> {
             inner: map,
             accepts: self.accepts,
             state: self.state,
@@ -250,7 +266,7 @@ impl<'de, V: Visitor<'de>, const FAST: bool> Visitor<'de> for TagVisitor<'_, V, 
 }
 
 /// The top-level map access: see [`TagChecking`].
-struct TagFilter<'de, 's, A, const FAST: bool> {
+struct TagFilter<'de, 's, A> {
     inner: A,
     accepts: fn(&str) -> bool,
     state: &'s Cell<TagState>,
@@ -258,13 +274,10 @@ struct TagFilter<'de, 's, A, const FAST: bool> {
     keys: KeySet<'de>,
 }
 
-impl<'de, A: MapAccess<'de>, const FAST: bool> MapAccess<'de> for TagFilter<'de, '_, A, FAST> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFilter<'de, '_, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        if FAST {
-            return self.inner.next_key_seed(seed);
-        }
         loop {
             let Some(key) = self.inner.next_key_seed(CowStr)? else {
                 return Ok(None);
@@ -298,7 +311,7 @@ impl<'de, A: MapAccess<'de>, const FAST: bool> MapAccess<'de> for TagFilter<'de,
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.inner.next_value_seed(ValueSeed::<S, FAST>(seed))
+        self.inner.next_value_seed(ValueSeed::<S>(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -307,19 +320,19 @@ impl<'de, A: MapAccess<'de>, const FAST: bool> MapAccess<'de> for TagFilter<'de,
 }
 
 /// The seed of a top-level value: deserializes it through [`ValueDe`].
-struct ValueSeed<S, const FAST: bool>(S);
+struct ValueSeed<S>(S);
 
-impl<'de, S: DeserializeSeed<'de>, const FAST: bool> DeserializeSeed<'de> for ValueSeed<S, FAST> {
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for ValueSeed<S> {
     type Value = S::Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(ValueDe::<D, FAST>(d))
+        self.0.deserialize(ValueDe::<D>(d))
     }
 }
 
 /// A top-level value's deserializer: serde_json's, except for a value the type ignores,
-/// which fails the fast path (`FAST`) or is parsed within the depth limit, where
+/// which is parsed within the depth limit, where
 /// serde_json would skip it at any depth.
-struct ValueDe<D, const FAST: bool>(D);
+struct ValueDe<D>(D);
 
 macro_rules! forward_value_de {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
@@ -329,7 +342,7 @@ macro_rules! forward_value_de {
     };
 }
 
-impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for ValueDe<D, FAST> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ValueDe<D> {
     type Error = D::Error;
 
     forward_value_de!(
@@ -366,13 +379,31 @@ impl<'de, D: Deserializer<'de>, const FAST: bool> Deserializer<'de> for ValueDe<
     );
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        if FAST {
-            return Err(de::Error::custom("an ignored member: left to the general path"));
-        }
         DeepIgnore.deserialize(self.0)?;
         v.visit_unit()
     }
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_tag;
+
+    #[test]
+    fn leading_tag_reads_both_writers_and_refuses_escapes() {
+        let tag =
+            |json: &'static str| leading_tag(json.as_bytes()).map(|(n, a)| (String::from_utf8_lossy(n), a));
+        let name = |json| tag(json).map(|(n, _)| n);
+        assert_eq!(tag(r#"{"type":"EraChanged","era":"x"}"#), Some(("EraChanged".into(), 20)));
+        assert_eq!(tag(r#"{"type": "Idle", "status": true}"#), Some(("Idle".into(), 15)));
+        assert_eq!(name(r#"{"type":  "Idle"}"#), Some("Idle".into()));
+        assert_eq!(name(r#"{"type": "Id\u0065"}"#), None);
+        assert_eq!(name(r#"{"era": "x", "type": "EraChanged"}"#), None);
+        assert_eq!(name(r#"{"type":"Ère","x":1}"#), Some("Ère".into()));
+        assert_eq!(name(r#"{"type":"unterminated"#), None);
+        assert_eq!(name(r#"{"type":1}"#), None);
+        assert_eq!(name(r#"{"type":"#), None);
     }
 }

@@ -143,15 +143,13 @@ mod options;
 mod publisher;
 mod pull;
 mod push;
+pub mod state;
 mod stats;
 #[cfg(feature = "tokio")]
 mod stream;
 mod subscriber;
 
-pub use builder::{
-    Bound, CanBind, CanConnect, Connected, EndpointChosen, NoEndpoint, NoTopics, SocketBuilder, SocketKind,
-    Subscribed, TopicsChosen,
-};
+pub use builder::{SocketBuilder, SocketKind};
 pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};

@@ -2,59 +2,38 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
-use super::core::Core;
 use super::error::{Error, Operation, Result};
 #[cfg(feature = "tokio")]
 use super::stream::Messages;
 use crate::codec::Payload;
 
-/// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
-/// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
-///
-/// `Send` but not `Sync`.
-///
-/// # Example
-/// ```
-/// use std::time::Duration;
-/// use experimance_common::socket::{Error, PullSocket};
-///
-/// let mut pull_socket = PullSocket::builder()
-///     .connect("tcp://localhost:5556")?
-///     .receive_timeout(Duration::from_millis(50))
-///     .build()?;
-/// match pull_socket.pull::<serde_json::Value>() {
-///     Ok(task) => println!("Received task: {task}"),
-///     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
-///     Err(e) => return Err(e.into()),
-/// }
-/// pull_socket.close()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct PullSocket {
-    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
-    #[cfg(feature = "tokio")]
-    reactor: super::asyncio::Registration,
-    pub(crate) core: Core,
-}
-
-impl SocketKind for PullSocket {
-    const KIND: Kind = Kind::PULL;
-    fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PullSocket {
-            #[cfg(feature = "tokio")]
-            reactor: Default::default(),
-            core: Core::open(Self::KIND, &parts)?,
-        })
-    }
+super::common::socket_kind! {
+    /// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
+    /// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
+    ///
+    /// `Send` but not `Sync`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{Error, PullSocket};
+    ///
+    /// let mut pull_socket = PullSocket::builder()
+    ///     .connect("tcp://localhost:5556")?
+    ///     .receive_timeout(Duration::from_millis(50))
+    ///     .build()?;
+    /// match pull_socket.pull::<serde_json::Value>() {
+    ///     Ok(task) => println!("Received task: {task}"),
+    ///     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// pull_socket.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct PullSocket = super::builder::Kind::PULL, "a pull socket";
 }
 
 impl PullSocket {
-    /// Starts building a pull socket.
-    pub fn builder() -> SocketBuilder<PullSocket> {
-        SocketBuilder::new()
-    }
-
     /// Pulls the next message as `P`.
     ///
     /// # Errors
