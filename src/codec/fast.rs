@@ -357,28 +357,63 @@ fn string_end(b: &[u8]) -> (usize, bool) {
     {
         use std::arch::x86_64::{
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-            _mm_set1_epi8,
+            _mm_set1_epi8, _mm_setzero_si128,
         };
         // SAFETY: SSE2 is part of x86_64; every load reads 16 bytes inside `b`.
         unsafe {
             let (quote, backslash, control) =
                 (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1f));
-            while i + 16 <= b.len() {
-                let chunk = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
-                // A byte <= 0x1f is one whose unsigned max with 0x1f is 0x1f.
+            // The 16 bytes at `p`, and those that end a string among them (`"`, `\`, and
+            // <= 0x1f: those whose unsigned max with 0x1f is 0x1f).
+            let stops = |p: *const u8| {
+                let chunk = _mm_loadu_si128(p.cast::<__m128i>());
                 let hits = _mm_or_si128(
                     _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
                     _mm_cmpeq_epi8(_mm_max_epu8(chunk, control), control),
                 );
-                let mask = _mm_movemask_epi8(hits);
-                // The high bit of each byte: past ASCII.
-                let past_ascii = _mm_movemask_epi8(chunk);
-                if mask != 0 {
-                    let at = mask.trailing_zeros();
-                    high |= past_ascii & ((1 << at) - 1);
-                    return (i + at as usize, high == 0);
+                (chunk, hits)
+            };
+            // 16 bytes, and where a string ends among them (the high bits: bytes past
+            // ASCII).
+            let sixteen = |i: usize, high: &mut i32| {
+                let (chunk, hits) = stops(b.as_ptr().add(i));
+                let (mask, chunk_high) = (_mm_movemask_epi8(hits), _mm_movemask_epi8(chunk));
+                if mask == 0 {
+                    *high |= chunk_high;
+                    return None;
                 }
-                high |= past_ascii;
+                let at = mask.trailing_zeros();
+                *high |= chunk_high & ((1 << at) - 1);
+                Some(i + at as usize)
+            };
+            // The first 16, where most strings end.
+            if i + 16 <= b.len() {
+                if let Some(end) = sixteen(i, &mut high) {
+                    return (end, high == 0);
+                }
+                i += 16;
+            }
+            // Then 64 a round while nothing ends the string (a long base64 string), the
+            // high bits gathered and looked at once.
+            let mut past_ascii = _mm_setzero_si128();
+            while i + 64 <= b.len() {
+                let p = b.as_ptr().add(i);
+                let (c0, h0) = stops(p);
+                let (c1, h1) = stops(p.add(16));
+                let (c2, h2) = stops(p.add(32));
+                let (c3, h3) = stops(p.add(48));
+                if _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(h0, h1), _mm_or_si128(h2, h3))) != 0 {
+                    break;
+                }
+                past_ascii =
+                    _mm_or_si128(past_ascii, _mm_or_si128(_mm_or_si128(c0, c1), _mm_or_si128(c2, c3)));
+                i += 64;
+            }
+            high |= _mm_movemask_epi8(past_ascii);
+            while i + 16 <= b.len() {
+                if let Some(end) = sixteen(i, &mut high) {
+                    return (end, high == 0);
+                }
                 i += 16;
             }
         }

@@ -1,12 +1,17 @@
 //! Typed dispatch: a [`Handlers`] set looks a frame's handler up by its `"type"` once,
 //! decodes the frame straight into the handler's type and calls it.
+//!
+//! This file holds the registration API and the frozen table's dispatch (its fast path
+//! on the frame's bytes beside the general one, ~420 lines); what a handler's call gives
+//! is in `outcome.rs`, where it is counted in `counts.rs`.
 
+mod counts;
 mod outcome;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -18,16 +23,10 @@ use crate::codec::tag::{decode_fast_after, decode_general, decode_tagged, decode
 use crate::error::{DecodeError, DecodeErrorKind, Framing};
 use crate::{AnyMessage, Message, Topic};
 
+pub(crate) use counts::{Counter, Label};
 use outcome::{call_async, call_sync};
 pub(crate) use outcome::{Called, CatchUnwind, HandlerResult};
 pub use outcome::{Outcome, Reply};
-
-/// Handled and failed counts of one label (a type name, `topic:<t>`, ...).
-#[derive(Debug, Default)]
-pub(crate) struct Counter {
-    pub(crate) handled: AtomicU64,
-    pub(crate) failed: AtomicU64,
-}
 
 /// A typed handler's entry: decodes checked text and calls the handler.
 type TypedFn = dyn Fn(&Context, Text<'_>) -> Result<Called, DecodeErrorKind> + Send + Sync;
@@ -289,9 +288,6 @@ fn tagged_json(frame: &[u8], framing: Framing) -> Option<(&[u8], &[u8], usize)> 
     Some((json, name, after))
 }
 
-/// `(label -> (handled, failed), unknown type -> count, undecodable handled, failed)`.
-pub(crate) type Counts = (BTreeMap<String, (u64, u64)>, BTreeMap<String, u64>, u64, u64);
-
 /// The frozen handler set a running service dispatches with.
 pub(crate) struct Table {
     /// The handlers, checked (no duplicate) and no longer changed.
@@ -305,27 +301,6 @@ pub(crate) struct Table {
 pub(crate) struct Dispatch {
     pub(crate) called: Called,
     pub(crate) label: Label,
-}
-
-/// Where a dispatch is counted.
-#[derive(Clone)]
-pub(crate) enum Label {
-    /// A typed handler: its wire name and index (no reference count per message).
-    Typed(&'static str, usize),
-    Topic(String, Arc<Counter>),
-    Unknown(String),
-    Undecodable,
-}
-
-impl Label {
-    pub(crate) fn name(&self) -> &str {
-        match self {
-            Label::Typed(n, _) => n,
-            Label::Topic(t, _) => t,
-            Label::Unknown(n) => n,
-            Label::Undecodable => "(undecodable)",
-        }
-    }
 }
 
 impl Table {
@@ -445,62 +420,5 @@ impl Table {
                 None
             }
         }
-    }
-
-    pub(crate) fn count_unknown(&self, name: &str) {
-        if let Ok(mut map) = self.unknown_counts.lock() {
-            *map.entry(name.to_owned()).or_default() += 1;
-        }
-    }
-
-    /// Counts a finished handler: `Ok` as handled, `Err` as failed (and logs it).
-    pub(crate) fn finish(&self, ctx: &Context, label: &Label, result: &HandlerResult) {
-        let counter = match label {
-            Label::Typed(_, i) => self.handlers.typed.get(*i).map(|t| &*t.counter),
-            Label::Topic(_, c) => Some(&**c),
-            Label::Undecodable => Some(&self.undecodable_count),
-            Label::Unknown(name) => {
-                self.count_unknown(name);
-                None
-            }
-        };
-        match result {
-            Ok(_) => {
-                if let Some(c) = counter {
-                    c.handled.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Err(e) => {
-                if let Some(c) = counter {
-                    c.failed.fetch_add(1, Ordering::Relaxed);
-                }
-                ctx.shared.note_error();
-                log::warn!("{}: the {} handler failed: {e}", ctx.name(), label.name());
-            }
-        }
-    }
-
-    /// `(label, handled, failed)` of every label seen, plus the unknown types (handled
-    /// by the unknown-type handler or by nobody) and the undecodable frames.
-    pub(crate) fn counts(&self) -> Counts {
-        let mut map = BTreeMap::new();
-        let mut add = |name: &str, c: &Counter| {
-            let (h, f) = (c.handled.load(Ordering::Relaxed), c.failed.load(Ordering::Relaxed));
-            if h + f > 0 {
-                map.insert(name.to_owned(), (h, f));
-            }
-        };
-        for t in &self.handlers.typed {
-            add(t.type_name, &t.counter);
-        }
-        for (topic, (_, c)) in &self.handlers.topics {
-            add(&format!("topic:{topic}"), c);
-        }
-        if let Some((_, c)) = &self.handlers.catch_all {
-            add("topic:*", c);
-        }
-        let unknown = self.unknown_counts.lock().map(|m| m.clone()).unwrap_or_default();
-        let u = &self.undecodable_count;
-        (map, unknown, u.handled.load(Ordering::Relaxed), u.failed.load(Ordering::Relaxed))
     }
 }

@@ -489,3 +489,30 @@ fn canonical_documents_take_the_fast_path() {
         assert!(super::decode_after_tag::<Heartbeat>(doc.as_bytes(), after).is_none(), "{doc}");
     }
 }
+
+/// The byte-at-a-time reading of [`super::string_end`].
+fn string_end_scalar(b: &[u8]) -> (usize, bool) {
+    let end = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).unwrap_or(b.len());
+    (end, b[..end].is_ascii())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// The vector scan (64 and 16 bytes a round) finds what a byte loop finds, at every
+    /// length and position of a stop or a byte past ASCII.
+    #[test]
+    fn string_scan_is_the_byte_loop(
+        len in 0usize..300,
+        fill in proptest::sample::select(&[b'a', b'Z', b'0', b'+', b'/', b'='][..]),
+        marks in proptest::collection::vec((any::<usize>(), proptest::sample::select(&[b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff][..])), 0..3),
+    ) {
+        let mut b = vec![fill; len];
+        for (at, byte) in marks {
+            if len > 0 {
+                b[at % len] = byte;
+            }
+        }
+        prop_assert_eq!(super::string_end(&b), string_end_scalar(&b));
+    }
+}
