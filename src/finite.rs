@@ -68,6 +68,13 @@ macro_rules! accept {
     };
 }
 
+/// Starts a compound value (sequence, map, struct, ...) whose parts `Check` checks.
+macro_rules! begin {
+    ($($method:ident($($ty:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $ty),*) -> Result<Check, Found> { Ok(self) })*
+    };
+}
+
 impl ser::Serializer for Check {
     type Ok = ();
     type Error = Found;
@@ -131,39 +138,16 @@ impl ser::Serializer for Check {
     ) -> Result<(), Found> {
         value.serialize(self)
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Check, Found> {
-        Ok(self)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Check, Found> {
-        Ok(self)
-    }
+    // A compound value: its parts are checked by the `Serialize*` impls below.
+    begin!(
+        serialize_seq(Option<usize>),
+        serialize_tuple(usize),
+        serialize_tuple_struct(&'static str, usize),
+        serialize_tuple_variant(&'static str, u32, &'static str, usize),
+        serialize_map(Option<usize>),
+        serialize_struct(&'static str, usize),
+        serialize_struct_variant(&'static str, u32, &'static str, usize),
+    );
 }
 
 macro_rules! compound {

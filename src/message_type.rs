@@ -67,14 +67,4 @@ pub(crate) use with_builtin_types;
 
 with_builtin_types!(python_names);
 
-impl PartialEq<str> for MessageType {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for MessageType {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+crate::topic::eq_str!(MessageType => str, &str);

@@ -117,38 +117,25 @@ impl fmt::Debug for Topic {
     }
 }
 
-impl PartialEq<str> for Topic {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
+/// Compares a type that has `as_str()` with text: `$t => str, ...` compares `$t` with
+/// each type on the right, `$t <=> ...` also the other way round.
+macro_rules! eq_str {
+    ($t:ident => $($other:ty),* $(,)?) => {$(
+        impl PartialEq<$other> for $t {
+            fn eq(&self, other: &$other) -> bool {
+                self.as_str() == AsRef::<str>::as_ref(other)
+            }
+        }
+    )*};
+    ($t:ident <=> $($other:ty),* $(,)?) => {
+        eq_str!($t => $($other),*);
+        $(impl PartialEq<$t> for $other {
+            fn eq(&self, other: &$t) -> bool {
+                AsRef::<str>::as_ref(self) == other.as_str()
+            }
+        })*
+    };
 }
+pub(crate) use eq_str;
 
-impl PartialEq<&str> for Topic {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Topic {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<Topic> for str {
-    fn eq(&self, other: &Topic) -> bool {
-        self == other.as_str()
-    }
-}
-
-impl PartialEq<Topic> for &str {
-    fn eq(&self, other: &Topic) -> bool {
-        *self == other.as_str()
-    }
-}
-
-impl PartialEq<Topic> for String {
-    fn eq(&self, other: &Topic) -> bool {
-        self == other.as_str()
-    }
-}
+eq_str!(Topic <=> str, &str, String);

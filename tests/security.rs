@@ -195,72 +195,20 @@ fn a_server_that_refused_a_stranger_goes_on_waiting_for_its_peers() {
 /// subscriber that keeps every event.
 #[cfg(feature = "tracing")]
 mod logged {
-    use std::fmt::Debug;
-    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use experimance_common::security::CurveKeyPair;
     use experimance_common::socket::{Error, PushSocket};
-    use tracing_core::field::{Field, Visit};
-    use tracing_core::span::{Attributes, Id, Record};
-    use tracing_core::{Dispatch, Event, Level, Metadata, Subscriber};
+    use tracing_core::Level;
 
     use super::{curve_server, READY};
-
-    /// One event: its level, target and fields (the message as `message`).
-    #[derive(Debug, Clone)]
-    struct Captured {
-        level: Level,
-        target: String,
-        fields: Vec<(String, String)>,
-    }
-
-    impl Captured {
-        fn field(&self, name: &str) -> Option<&str> {
-            self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-        }
-    }
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-    struct Fields(Vec<(String, String)>);
-
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-            self.0.push((field.name().to_owned(), format!("{value:?}")));
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.push((field.name().to_owned(), value.to_owned()));
-        }
-    }
-
-    impl Subscriber for Capture {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut fields = Fields(Vec::new());
-            event.record(&mut fields);
-            let m = event.metadata();
-            let captured = Captured { level: *m.level(), target: m.target().to_owned(), fields: fields.0 };
-            self.0.lock().unwrap().push(captured);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
+    use crate::support::capture::{Capture, Captured};
 
     #[test]
     fn every_refused_client_is_one_warn_event_with_kind_endpoint_and_status() {
         const STRANGERS: u64 = 3;
         let capture = Capture::default();
-        let events = capture.0.clone();
-        tracing_core::dispatcher::with_default(&Dispatch::new(capture), || {
+        capture.run(|| {
             let server_keys = CurveKeyPair::generate().unwrap();
             let friend = CurveKeyPair::generate().unwrap();
             let mut pull = curve_server(&server_keys, &friend);
@@ -284,7 +232,8 @@ mod logged {
             }
             assert_eq!(pull.auth_failures(), STRANGERS);
 
-            let events = events.lock().unwrap().clone();
+            // Every socket logs more (bind, connect, ...): the refusals are their own events.
+            let events = capture.named("authentication refused");
             let server_side: Vec<&Captured> =
                 events.iter().filter(|e| e.field("socket") == Some("pull")).collect();
             assert_eq!(server_side.len() as u64, STRANGERS, "{events:#?}");

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use experimance_common::socket::state::{NoTopics, TopicsChosen};
 use experimance_common::socket::{
-    Error, NoTopics, Operation, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber,
-    TopicsChosen,
+    Error, Operation, Publisher, PullSocket, PushSocket, SocketBuilder, SocketKind, Subscriber,
 };
 use experimance_common::{
     AnyMessage, Biome, DefaultPort, Era, EraChanged, Heartbeat, ImageReady, RenderRequest, TransitionRequest,
@@ -24,7 +24,7 @@ use experimance_common::{
 };
 
 use crate::session::{interrupted, Out};
-use crate::table::{Align, Table};
+use crate::table::Table;
 use crate::Failure;
 
 /// A failure on one channel, named with its pattern and the likely cause (exit 1: the
@@ -272,14 +272,7 @@ pub fn run(duration: Duration, stall_display: bool) -> Result<(), Failure> {
     ];
     let mut out = Out::new();
     out.line(format!("exbus demo: {:.1} s of sending", sending.as_secs_f64()).as_bytes())?;
-    let mut table = Table::new(&[
-        ("channel", Align::Left),
-        ("pattern", Align::Left),
-        ("sent", Align::Right),
-        ("received", Align::Right),
-        ("lost", Align::Right),
-        ("msg/s", Align::Right),
-    ]);
+    let mut table = Table::new(&["channel", "pattern"], &["sent", "received", "lost", "msg/s"]);
     let mut lost_push_pull = 0;
     for (name, pattern, sent, received) in rows {
         let lost = sent.saturating_sub(received);

@@ -3,9 +3,8 @@
 //! `--bind`/`--connect` flags, which need no quoting. Parsed into the library's
 //! [`Endpoint`], and every socket is opened through its builder by [`open`].
 
-use experimance_common::socket::{
-    Endpoint, EndpointError, NoEndpoint, Role, SocketBuilder, SocketKind, TopicsChosen,
-};
+use experimance_common::socket::state::{NoEndpoint, TopicsChosen};
+use experimance_common::socket::{Endpoint, EndpointError, Role, SocketBuilder, SocketKind};
 
 use crate::Failure;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::output::escape;
 use crate::session::{interrupted, show, Out, Watch};
-use crate::table::{Align, Table};
+use crate::table::Table;
 use crate::{Failure, Receiving};
 
 #[derive(Default)]
@@ -63,23 +63,14 @@ impl Stats {
     }
 }
 
-const COLUMNS: [(&str, Align); 11] = [
-    ("topic", Align::Left),
-    ("type", Align::Left),
-    ("msgs", Align::Right),
-    ("rate/s", Align::Right),
-    ("bytes/s", Align::Right),
-    ("min B", Align::Right),
-    ("avg B", Align::Right),
-    ("max B", Align::Right),
-    ("gap min ms", Align::Right),
-    ("gap max ms", Align::Right),
-    ("gap std ms", Align::Right),
-];
+/// The text columns, then the numbers.
+const TEXT_COLUMNS: [&str; 2] = ["topic", "type"];
+const NUMBER_COLUMNS: [&str; 9] =
+    ["msgs", "rate/s", "bytes/s", "min B", "avg B", "max B", "gap min ms", "gap max ms", "gap std ms"];
 
 /// The table: rates over `elapsed` from `count`/`bytes` (the window, or everything).
 fn table(stats: &BTreeMap<(String, String), Stats>, elapsed: Duration, whole: bool) -> Table {
-    let mut t = Table::new(&COLUMNS);
+    let mut t = Table::new(&TEXT_COLUMNS, &NUMBER_COLUMNS);
     let secs = elapsed.as_secs_f64().max(1e-9);
     for ((topic, type_name), s) in stats {
         let (n, bytes) = if whole { (s.count, s.bytes_sum) } else { (s.window, s.window_bytes) };

@@ -346,7 +346,7 @@ fn run(command: Command) -> Result<(), Failure> {
                     DefaultPort::ALL.iter().map(|p| (p.as_str().to_owned(), Value::from(p.port()))).collect();
                 out.line(Value::Object(map).to_string().as_bytes())
             } else {
-                let mut t = table::Table::new(&[("name", table::Align::Left), ("port", table::Align::Right)]);
+                let mut t = table::Table::new(&["name"], &["port"]);
                 for p in DefaultPort::ALL {
                     t.row([p.as_str().to_owned(), p.port().to_string()]);
                 }

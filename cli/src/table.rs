@@ -22,13 +22,12 @@ pub struct Table {
 }
 
 impl Table {
-    /// A table with these columns (name, alignment).
-    pub fn new(columns: &[(&str, Align)]) -> Self {
-        Table {
-            header: columns.iter().map(|(name, _)| (*name).to_owned()).collect(),
-            align: columns.iter().map(|(_, a)| *a).collect(),
-            rows: Vec::new(),
-        }
+    /// A table with these columns: the `left`-aligned ones (text) first, then the
+    /// `right`-aligned ones (numbers), as every exbus table has them.
+    pub fn new(left: &[&str], right: &[&str]) -> Self {
+        let columns = left.iter().map(|n| (n, Align::Left)).chain(right.iter().map(|n| (n, Align::Right)));
+        let (header, align) = columns.map(|(name, a)| ((*name).to_owned(), a)).unzip();
+        Table { header, align, rows: Vec::new() }
     }
 
     /// Adds a row; missing cells are empty, extra cells are dropped.
@@ -84,7 +83,7 @@ mod tests {
 
     #[test]
     fn columns_line_up_whatever_the_cell_widths() {
-        let mut t = Table::new(&[("name", Align::Left), ("n", Align::Right)]);
+        let mut t = Table::new(&["name"], &["n"]);
         t.row(["é-long-name", "1"]).row(["x", "12345"]);
         let text = t.to_string();
         let lines: Vec<&str> = text.lines().collect();

@@ -4,7 +4,7 @@
 use experimance_common::registry::MessageInfo;
 use experimance_common::{Biome, Era, TransitionStyle};
 
-use crate::table::{Align, Table};
+use crate::table::Table;
 
 /// A field's type as it travels: a JSON type, and for a string enum its values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,12 +57,7 @@ pub fn wire_type(rust_type: &str) -> WireType {
 
 /// The human listing: one table of every field of every type.
 pub fn table(types: &[&MessageInfo]) -> String {
-    let mut table = Table::new(&[
-        ("type", Align::Left),
-        ("field", Align::Left),
-        ("wire type", Align::Left),
-        ("values", Align::Left),
-    ]);
+    let mut table = Table::new(&["type", "field", "wire type", "values"], &[]);
     for t in types {
         let name = match t.aliases() {
             [] => t.type_name().to_owned(),

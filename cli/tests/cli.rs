@@ -543,6 +543,15 @@ impl Proc {
     }
 
     /// Waits for the exit; returns the code and the rest of stdout and stderr.
+    /// Sends `signal`, waits, and checks the documented exit code of an interrupted
+    /// command (130); returns stdout and stderr.
+    fn interrupt(self, signal: i32) -> (String, String) {
+        self.signal(signal);
+        let (code, out, err) = self.wait();
+        assert_eq!(code, Some(130), "{err}");
+        (out, err)
+    }
+
     fn wait(mut self) -> (Option<i32>, String, String) {
         let start = std::time::Instant::now();
         let status = loop {
@@ -675,9 +684,7 @@ fn record_then_replay_reproduces_every_frame_byte_for_byte() {
     for _ in 0..3 {
         assert_eq!(sub.recv_bytes(0).unwrap(), frames[2]);
     }
-    replay.signal(libc::SIGINT);
-    let (code, _, err) = replay.wait();
-    assert_eq!(code, Some(130), "{err}");
+    let (_, err) = replay.interrupt(libc::SIGINT);
     assert!(err.contains("interrupted: replayed"), "{err}");
     std::fs::remove_file(&file).unwrap();
 }
@@ -792,17 +799,13 @@ fn interrupts_print_a_summary_and_exit_130() {
     for _ in 0..3 {
         pull.stdout_line();
     }
-    pull.signal(libc::SIGINT);
-    let (code, _, err) = pull.wait();
-    assert_eq!(code, Some(130), "{err}");
+    let (_, err) = pull.interrupt(libc::SIGINT);
     assert!(err.contains("interrupted: 3 received"), "{err}");
 
     // listen, stopped by SIGTERM.
     let mut listen = Proc::spawn(&["listen", "@tcp://127.0.0.1:*"]);
     listen.endpoint();
-    listen.signal(libc::SIGTERM);
-    let (code, _, err) = listen.wait();
-    assert_eq!(code, Some(130), "{err}");
+    let (_, err) = listen.interrupt(libc::SIGTERM);
     assert!(err.contains("interrupted: 0 received"), "{err}");
 
     // hz prints its summary table.
@@ -810,17 +813,13 @@ fn interrupts_print_a_summary_and_exit_130() {
     let publisher = xpub_to(&ctx, &hz.endpoint());
     publisher.send(r#"t {"type": "IdleStatus", "status": true}"#, 0).unwrap();
     hz.stdout_line();
-    hz.signal(libc::SIGINT);
-    let (code, out, err) = hz.wait();
-    assert_eq!(code, Some(130), "{err}");
+    let (out, _) = hz.interrupt(libc::SIGINT);
     assert!(out.contains("summary: 1 message(s)"), "{out}");
 
     // The demo finishes its progress line and prints its table.
     let mut demo = Proc::spawn(&["demo", "--seconds", "2m"]);
     demo.stderr_with("events ");
-    demo.signal(libc::SIGINT);
-    let (code, out, err) = demo.wait();
-    assert_eq!(code, Some(130), "{err}");
+    let (out, err) = demo.interrupt(libc::SIGINT);
     assert!(out.contains("render tasks") && out.contains("nothing lost"), "{out}");
     assert!(err.contains("interrupted: the demo stopped"), "{err}");
 }

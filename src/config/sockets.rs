@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::endpoints::{check_written, de_bind, de_connect, de_exact_topics, de_topic, tcp_without_port};
 use super::{Endpoints, Port, SecurityConfig};
 use crate::socket::socket_options_table;
+use crate::socket::state::{Bound, Connected, EndpointChosen, NoEndpoint, NoTopics};
 use crate::socket::{
-    Bound, Connected, Endpoint, EndpointChosen, EndpointError, NoEndpoint, NoTopics, Publisher, PullSocket,
-    PushSocket, Role, SocketBuilder, Subscriber,
+    Endpoint, EndpointError, Publisher, PullSocket, PushSocket, Role, SocketBuilder, Subscriber,
 };
 use crate::TopicError;
 
@@ -140,31 +140,25 @@ fn resolve(
         .collect()
 }
 
-/// Binds every endpoint (at least one).
-fn bind_all<K, T>(
-    b: SocketBuilder<K, NoEndpoint, T>,
-    endpoints: &[Endpoint],
-) -> Result<SocketBuilder<K, Bound, T>, BuildError> {
-    let (first, rest) = endpoints.split_first().ok_or(SocketRuleError::EmptyEndpoints { key: "bind" })?;
-    let mut b = b.bind(first.as_str()).map_err(crate::socket::Error::from)?;
-    for e in rest {
-        b = b.bind(e.as_str()).map_err(crate::socket::Error::from)?;
-    }
-    Ok(b)
+/// `bind_all` binds every endpoint, `connect_all` connects to every endpoint (at least
+/// one: the first moves the builder to its bound or connected state).
+macro_rules! every_endpoint {
+    ($($fn:ident: $method:ident -> $state:ident),* $(,)?) => {$(
+        fn $fn<K, T>(
+            b: SocketBuilder<K, NoEndpoint, T>,
+            endpoints: &[Endpoint],
+        ) -> Result<SocketBuilder<K, $state, T>, BuildError> {
+            let key = stringify!($method);
+            let (first, rest) = endpoints.split_first().ok_or(SocketRuleError::EmptyEndpoints { key })?;
+            let mut b = b.$method(first.as_str()).map_err(crate::socket::Error::from)?;
+            for e in rest {
+                b = b.$method(e.as_str()).map_err(crate::socket::Error::from)?;
+            }
+            Ok(b)
+        }
+    )*};
 }
-
-/// Connects to every endpoint (at least one).
-fn connect_all<K, T>(
-    b: SocketBuilder<K, NoEndpoint, T>,
-    endpoints: &[Endpoint],
-) -> Result<SocketBuilder<K, Connected, T>, BuildError> {
-    let (first, rest) = endpoints.split_first().ok_or(SocketRuleError::EmptyEndpoints { key: "connect" })?;
-    let mut b = b.connect(first.as_str()).map_err(crate::socket::Error::from)?;
-    for e in rest {
-        b = b.connect(e.as_str()).map_err(crate::socket::Error::from)?;
-    }
-    Ok(b)
-}
+every_endpoint!(bind_all: bind -> Bound, connect_all: connect -> Connected);
 
 /// A `_ms` key: whole milliseconds.
 fn ms(v: u64) -> Duration {
@@ -432,36 +426,26 @@ impl SubscriberConfig {
     }
 }
 
-impl PushConfig {
-    /// Checks every rule of the builder.
-    ///
-    /// # Errors
-    /// A [`SocketRuleError`] naming the key at fault.
-    pub fn validate(&self) -> Result<(), SocketRuleError> {
-        self.endpoints().map(drop)
-    }
+/// The rules and the build of a config whose socket has no rule of its own (push,
+/// pull): its endpoints, then the builder as it is.
+macro_rules! endpoints_only {
+    ($($config:ident => $socket:ident),* $(,)?) => {$(
+        impl $config {
+            /// Checks every rule of the builder.
+            ///
+            /// # Errors
+            /// A [`SocketRuleError`] naming the key at fault.
+            pub fn validate(&self) -> Result<(), SocketRuleError> {
+                self.endpoints().map(drop)
+            }
 
-    fn finish<E: EndpointChosen>(
-        &self,
-        b: SocketBuilder<PushSocket, E, NoTopics>,
-    ) -> Result<PushSocket, BuildError> {
-        Ok(b.build()?)
-    }
+            fn finish<E: EndpointChosen>(
+                &self,
+                b: SocketBuilder<$socket, E, NoTopics>,
+            ) -> Result<$socket, BuildError> {
+                Ok(b.build()?)
+            }
+        }
+    )*};
 }
-
-impl PullConfig {
-    /// Checks every rule of the builder.
-    ///
-    /// # Errors
-    /// A [`SocketRuleError`] naming the key at fault.
-    pub fn validate(&self) -> Result<(), SocketRuleError> {
-        self.endpoints().map(drop)
-    }
-
-    fn finish<E: EndpointChosen>(
-        &self,
-        b: SocketBuilder<PullSocket, E, NoTopics>,
-    ) -> Result<PullSocket, BuildError> {
-        Ok(b.build()?)
-    }
-}
+endpoints_only!(PushConfig => PushSocket, PullConfig => PullSocket);

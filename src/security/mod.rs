@@ -2,11 +2,15 @@
 //! a ZAP handler that admits or refuses each connecting peer by address, PLAIN user, or
 //! CURVE client key.
 
+mod ipnet;
 mod keys;
+mod z85;
 mod zap;
 
-pub use keys::{CurveKeyPair, CurvePublicKey, CurveSecretKey, KeyError, KeyFileProblem, Z85Error};
-pub use zap::{AuthCounts, AuthError, AuthPolicy, Authenticator, IpNet, IpNetError, ZAP_ENDPOINT};
+pub use ipnet::{IpNet, IpNetError};
+pub use keys::{CurveKeyPair, CurvePublicKey, CurveSecretKey, KeyError, KeyFileProblem};
+pub use z85::Z85Error;
+pub use zap::{AuthCounts, AuthError, AuthPolicy, Authenticator, ZAP_ENDPOINT};
 
 /// How a socket secures its connections (ZMTP's security mechanism). Set it with the
 /// builder's `curve_server`, `curve_client`, `plain_server` or `plain_client`.

@@ -60,6 +60,7 @@ mod harness;
 mod health;
 mod pyjson;
 mod runtime;
+mod shared;
 
 pub use context::{Context, Request, Response, TopicMode};
 pub use dispatch::{Handlers, Outcome, Reply};

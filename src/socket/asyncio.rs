@@ -58,7 +58,7 @@ impl Registration {
             self.afd = None;
         }
         if self.afd.is_none() {
-            let fd = core.socket().get_fd().map_err(|e| Error::zmq(op, e))?;
+            let fd = core.socket().get_fd().map_err(|e| Error::zmq(op, core.endpoints(), e))?;
             // SAFETY: ZMQ_FD stays open and unchanged while the libzmq socket lives, and
             // the socket types clear this registration before they close the socket
             // (and drop it first, as it is declared before their `Core`).
@@ -87,7 +87,7 @@ impl Registration {
                 Ok(Err(source)) => return Err(Error::Runtime { op, source }),
                 Err(_elapsed) => return Ok(false),
             };
-            let events = core.socket().get_events().map_err(|e| Error::zmq(op, e))?;
+            let events = core.socket().get_events().map_err(|e| Error::zmq(op, core.endpoints(), e))?;
             if events.intersects(want) {
                 return Ok(true);
             }
@@ -141,7 +141,7 @@ impl Registration {
             match attempt(core) {
                 Ok(v) => return Ok(v),
                 Err(zmq::Error::EAGAIN) => {}
-                Err(e) => return Err(Error::zmq(op, e)),
+                Err(e) => return Err(Error::zmq(op, core.endpoints(), e)),
             }
             let now = Instant::now();
             let deadline = *deadline.get_or_insert(now + t);
@@ -177,8 +177,8 @@ impl Registration {
         timeout: Option<Duration>,
     ) -> Result<()> {
         let t = timeout.unwrap_or(core.options().receive_timeout);
-        self.retry(core, op, zmq::POLLIN, t, Core::recv_nowait).await?;
-        core.check_single_part()
+        let received = self.retry(core, op, zmq::POLLIN, t, Core::recv_nowait).await;
+        core.received(received)
     }
 
     /// Sends the core's buffer as one frame without blocking the executor, within
@@ -193,9 +193,10 @@ impl Registration {
         timeout: Option<Duration>,
     ) -> Result<()> {
         let t = timeout.unwrap_or(core.options().send_timeout);
+        let len = core.buf_len();
         let sent = self.retry(core, op, zmq::POLLOUT, t, Core::send_nowait).await;
         core.release_large_buffers();
-        sent
+        core.sent(len, sent)
     }
 
     /// Waits, without blocking the executor, until `n` peers completed their handshake.

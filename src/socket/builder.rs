@@ -8,6 +8,9 @@ use std::time::Duration;
 use super::endpoint::{Endpoint, EndpointError, Role};
 use super::error::Result;
 use super::options::{socket_options_table, PerKind, SocketOptions};
+use super::state::{
+    Bound, CanBind, CanConnect, Connected, EndpointChosen, NoEndpoint, NoTopics, Subscribed, TopicsChosen,
+};
 
 /// Everything a builder collected; consumed by the socket types' constructors.
 #[doc(hidden)]
@@ -31,74 +34,6 @@ impl std::fmt::Debug for Parts {
             .finish()
     }
 }
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// The state of a builder that has no endpoint yet.
-#[derive(Debug)]
-pub enum NoEndpoint {}
-/// The state of a builder that binds (one or more endpoints).
-#[derive(Debug)]
-pub enum Bound {}
-/// The state of a builder that connects (one or more endpoints).
-#[derive(Debug)]
-pub enum Connected {}
-/// The state of a subscriber builder with no topic yet.
-#[derive(Debug)]
-pub enum NoTopics {}
-/// The state of a subscriber builder with at least one topic.
-#[derive(Debug)]
-pub enum Subscribed {}
-
-impl sealed::Sealed for NoEndpoint {}
-impl sealed::Sealed for Bound {}
-impl sealed::Sealed for Connected {}
-impl sealed::Sealed for NoTopics {}
-impl sealed::Sealed for Subscribed {}
-
-/// An endpoint state in which `build()` is allowed.
-#[diagnostic::on_unimplemented(
-    message = "the socket has no endpoint: call `.bind(endpoint)` or `.connect(endpoint)` before `.build()`",
-    label = "this builder has neither bound nor connected",
-    note = "publishers and push sockets usually bind (`tcp://*:5555`); subscribers and pull sockets usually connect (`tcp://localhost:5555`)"
-)]
-pub trait EndpointChosen: sealed::Sealed {}
-impl EndpointChosen for Bound {}
-impl EndpointChosen for Connected {}
-
-/// An endpoint state in which `.bind()` is allowed.
-#[diagnostic::on_unimplemented(
-    message = "this socket already connects, so it cannot also bind",
-    label = "`.connect()` was called on this builder",
-    note = "a socket either binds or connects; it may add several endpoints of the same kind"
-)]
-pub trait CanBind: sealed::Sealed {}
-impl CanBind for NoEndpoint {}
-impl CanBind for Bound {}
-
-/// An endpoint state in which `.connect()` is allowed.
-#[diagnostic::on_unimplemented(
-    message = "this socket already binds, so it cannot also connect",
-    label = "`.bind()` was called on this builder",
-    note = "a socket either binds or connects; it may add several endpoints of the same kind"
-)]
-pub trait CanConnect: sealed::Sealed {}
-impl CanConnect for NoEndpoint {}
-impl CanConnect for Connected {}
-
-/// A topic state that lets socket kind `K` build.
-#[diagnostic::on_unimplemented(
-    message = "a subscriber needs topics: call `.subscribe(topic)`, `.subscribe_exact(topic)` or `.subscribe_all()` before `.build()`",
-    label = "this subscriber has no topic yet",
-    note = "without a subscription ZeroMQ delivers nothing to a subscriber"
-)]
-pub trait TopicsChosen<K>: sealed::Sealed {}
-impl TopicsChosen<super::Subscriber> for Subscribed {}
-impl TopicsChosen<super::Publisher> for NoTopics {}
-impl TopicsChosen<super::PushSocket> for NoTopics {}
-impl TopicsChosen<super::PullSocket> for NoTopics {}
 
 /// What a socket kind is to libzmq and to the options: its libzmq type, its framing,
 /// and whether it sends (which decides its linger and dead-peer defaults) and pushes
@@ -130,27 +65,30 @@ impl Kind {
         Kind { name: "pull", zmq: zmq::PULL, framing: crate::Framing::Push, sends: false, pushes: false };
 }
 
-/// A socket type a [`SocketBuilder`] can build.
-pub trait SocketKind: Sized + sealed::Sealed {
-    /// Its libzmq type, framing and role.
-    #[doc(hidden)]
-    const KIND: Kind;
-    /// Builds the socket from what the builder collected.
-    #[doc(hidden)]
-    fn from_parts(parts: Parts) -> Result<Self>;
+pub(crate) mod sealed {
+    /// What the library needs of a socket kind, out of the public API: only the four
+    /// socket types implement it (they are the only [`SocketKind`](super::SocketKind)s).
+    pub trait BuildFromParts: Sized {
+        /// Its libzmq type, framing and role.
+        const KIND: super::Kind;
+        /// Builds the socket from what the builder collected.
+        fn from_parts(parts: super::Parts) -> super::Result<Self>;
+    }
 }
 
-impl sealed::Sealed for super::Publisher {}
-impl sealed::Sealed for super::Subscriber {}
-impl sealed::Sealed for super::PushSocket {}
-impl sealed::Sealed for super::PullSocket {}
+/// A socket type a [`SocketBuilder`] can build: [`Publisher`](super::Publisher),
+/// [`Subscriber`](super::Subscriber), [`PushSocket`](super::PushSocket) or
+/// [`PullSocket`](super::PullSocket). Sealed: a bound for generic code, not a trait to
+/// implement.
+pub trait SocketKind: sealed::BuildFromParts {}
 
 /// Builds a socket of kind `K` (one of [`Publisher`](super::Publisher),
 /// [`Subscriber`](super::Subscriber), [`PushSocket`](super::PushSocket),
 /// [`PullSocket`](super::PullSocket)); start from `K::builder()`.
 ///
-/// `E` records whether it binds or connects, `T` whether a subscriber has topics; the
-/// methods that would break a rule do not exist in that state.
+/// `E` records whether it binds or connects, `T` whether a subscriber has topics (the
+/// types in [`state`](super::state)); the methods that would break a rule do not exist
+/// in that state.
 #[must_use = "a builder does nothing until `.build()` is called"]
 pub struct SocketBuilder<K, E = NoEndpoint, T = NoTopics> {
     parts: Parts,
@@ -362,48 +300,39 @@ pub(crate) fn exact_subscription(topic: &str) -> Vec<u8> {
     s
 }
 
-/// Generates a builder setter for every row of the options table.
+/// Generates the builder setters of some rows of the options table.
+macro_rules! setters {
+    ($({
+        field: [$(#[$meta:meta])* $field:ident : $ty:ty = $default:expr]
+        setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
+        config: [$($config:tt)*]
+        zmq: [$($zmq:tt)*]
+        doc: $doc:literal
+    })*) => {
+        $(
+            #[doc = $doc]
+            #[doc = ""]
+            #[doc = concat!("See [`SocketOptions::", stringify!($field), "`].")]
+            pub fn $setter(mut self, $arg: $argty) -> Self {
+                self.parts.options.$field = $store;
+                self
+            }
+        )*
+    };
+}
+
+/// Generates a builder setter for every row of the options table: the common rows on
+/// every builder, the publisher rows on a publisher's.
 macro_rules! option_setters {
-    (
-        common [$({
-            field: [$(#[$meta:meta])* $field:ident : $ty:ty = $default:expr]
-            setter: [$setter:ident ($arg:ident : $argty:ty) => $store:expr]
-            config: [$($config:tt)*]
-            zmq: [$($zmq:tt)*]
-            doc: $doc:literal
-        })*]
-        publisher [$({
-            field: [$(#[$pmeta:meta])* $pfield:ident : $pty:ty = $pdefault:expr]
-            setter: [$psetter:ident ($parg:ident : $pargty:ty) => $pstore:expr]
-            config: [$($pconfig:tt)*]
-            zmq: [$($pzmq:tt)*]
-            doc: $pdoc:literal
-        })*]
-    ) => {
+    (common [$($common:tt)*] publisher [$($publisher:tt)*]) => {
         /// The option setters, one per [`SocketOptions`] field.
         impl<K, E, T> SocketBuilder<K, E, T> {
-            $(
-                #[doc = $doc]
-                #[doc = ""]
-                #[doc = concat!("See [`SocketOptions::", stringify!($field), "`].")]
-                pub fn $setter(mut self, $arg: $argty) -> Self {
-                    self.parts.options.$field = $store;
-                    self
-                }
-            )*
+            setters!($($common)*);
         }
 
         /// The publisher's own options.
         impl<E, T> SocketBuilder<super::Publisher, E, T> {
-            $(
-                #[doc = $pdoc]
-                #[doc = ""]
-                #[doc = concat!("See [`SocketOptions::", stringify!($pfield), "`].")]
-                pub fn $psetter(mut self, $parg: $pargty) -> Self {
-                    self.parts.options.$pfield = $pstore;
-                    self
-                }
-            )*
+            setters!($($publisher)*);
         }
     };
 }

@@ -55,7 +55,7 @@ const FD_HEADROOM: usize = 8;
 pub(crate) fn setup_error(e: zmq::Error) -> Error {
     let op = Operation::Setup;
     if e != zmq::Error::EMFILE {
-        return Error::zmq(op, e);
+        return Error::zmq(op, &[], e);
     }
     if fds_nearly_exhausted() {
         Error::FdLimit { op, limit: open_file_limit() }

@@ -21,6 +21,14 @@ macro_rules! common_socket_methods {
                 self.core.peer_count()
             }
 
+            /// The socket's counters since it was built: messages and bytes sent and
+            /// received, decode errors, timeouts, connections made, lost and refused,
+            /// and the peers now (see [`SocketStats`](crate::socket::SocketStats)). It
+            /// reads the monitor first, which emits the connection events pending.
+            pub fn stats(&mut self) -> $crate::socket::SocketStats {
+                self.core.stats()
+            }
+
             /// How many handshakes authentication refused: peers this server's ZAP
             /// handler refused, or refusals this client got from its server.
             pub fn auth_failures(&mut self) -> u64 {
@@ -119,3 +127,39 @@ macro_rules! common_socket_methods {
     };
 }
 pub(crate) use common_socket_methods;
+
+/// Defines a socket type that is only its `core` and `reactor` (subscriber, push,
+/// pull), makes it a [`SocketKind`](super::SocketKind) of libzmq kind `$kind`, and gives
+/// it its `builder()`.
+macro_rules! socket_kind {
+    ($(#[$meta:meta])* pub struct $socket:ident = $kind:expr, $what:literal;) => {
+        $(#[$meta])*
+        pub struct $socket {
+            /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
+            #[cfg(feature = "tokio")]
+            reactor: super::asyncio::Registration,
+            pub(crate) core: super::core::Core,
+        }
+
+        impl $crate::socket::SocketKind for $socket {}
+
+        impl super::builder::sealed::BuildFromParts for $socket {
+            const KIND: super::builder::Kind = $kind;
+            fn from_parts(parts: super::builder::Parts) -> $crate::socket::Result<Self> {
+                Ok($socket {
+                    #[cfg(feature = "tokio")]
+                    reactor: Default::default(),
+                    core: super::core::Core::open(Self::KIND, &parts)?,
+                })
+            }
+        }
+
+        impl $socket {
+            #[doc = concat!("Starts building ", $what, ".")]
+            pub fn builder() -> super::SocketBuilder<$socket> {
+                super::SocketBuilder::new()
+            }
+        }
+    };
+}
+pub(crate) use socket_kind;

@@ -1,8 +1,9 @@
 //! What the four socket types share: setup from a builder, bounded send and receive
-//! with a reused buffer and frame, connection waits, and a close that flushes. (About
-//! 440 lines: the close protocol and its reasons are most of it; the monitor is in
-//! `monitor.rs`, raw libzmq calls in `ffi.rs`, options in `options/`, the tokio side in
-//! `asyncio.rs`.)
+//! with a reused buffer and frame. Beside it: `core/outcome.rs` (what a send, receive
+//! or decode did, counted for `stats()` and logged), `core/peers.rs` (connection waits),
+//! `core/close.rs` (the close protocol); the monitor is in `monitor.rs`, log events in
+//! `events.rs`, raw libzmq calls in `ffi.rs`, options in `options/`, the tokio side in
+//! `asyncio.rs`.
 
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
@@ -11,9 +12,15 @@ use std::time::{Duration, Instant};
 use super::builder::{Kind, Parts};
 use super::endpoint::{connectable, Endpoint, Role, Transport};
 use super::error::{Error, Operation, Result};
+use super::events::Source;
 use super::ffi;
-use super::monitor::{reaper_barrier, Monitor, Watched};
-use super::options::{clamp, deadline, millis, set, SocketOptions};
+use super::monitor::Monitor;
+use super::options::{millis, set, SocketOptions};
+use super::stats::Counters;
+
+mod close;
+mod outcome;
+mod peers;
 
 /// The ZeroMQ context shared by every socket that was not given one: one I/O thread for
 /// the process, and `inproc://` works between all its sockets.
@@ -36,12 +43,6 @@ const RELEASE_FRAME_ABOVE: usize = 64 * 1024;
 /// The largest send buffer kept between sends (4 MiB): big enough for the bus's largest
 /// messages (about 1 MB images), so only an unusually large one costs an allocation.
 const KEEP_SEND_BUFFER: usize = 4 * 1024 * 1024;
-
-/// How long `close` waits for libzmq to report the socket gone, beyond the linger.
-const CLOSE_GRACE: Duration = Duration::from_millis(500);
-
-/// How much earlier than the linger libzmq's linger timer may fire, as seen on our clock.
-const LINGER_CLOCK_SLACK: Duration = Duration::from_millis(2);
 
 /// The transports of a socket's endpoints, computed once from its [`Endpoint`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,8 @@ pub(crate) struct Core {
     buf: Vec<u8>,
     applied_send_timeout: i32,
     applied_receive_timeout: i32,
+    /// What `stats()` reports besides the monitor's connection counters.
+    counters: Counters,
     closed: bool,
     // Keeps a caller-provided context alive as long as the socket.
     context: zmq::Context,
@@ -110,7 +113,6 @@ impl Core {
         }
         let mut monitor = Monitor::start(&context, &socket)?;
         let connects = parts.endpoints.iter().all(|e| e.role() == Role::Connect);
-        monitor.watched = Some(Watched { kind: kind.name, connects });
         let endpoints = match attach(&socket, &parts.endpoints) {
             Ok(endpoints) => endpoints,
             Err(e) => {
@@ -120,6 +122,11 @@ impl Core {
                 return Err(e);
             }
         };
+        let source = Source::new(kind.name, connects, &endpoints);
+        for (attached, e) in endpoints.iter().zip(&parts.endpoints) {
+            source.attached(attached, e.role() == Role::Bind);
+        }
+        monitor.source = Some(source);
         Ok(Core {
             _not_sync: std::marker::PhantomData,
             socket: ManuallyDrop::new(socket),
@@ -134,6 +141,7 @@ impl Core {
             endpoints,
             frame: zmq::Message::new(),
             buf: Vec::with_capacity(256),
+            counters: Counters::default(),
             closed: false,
             context,
         })
@@ -157,6 +165,12 @@ impl Core {
     /// The buffer the next send is encoded into.
     pub(crate) fn buf_mut(&mut self) -> &mut Vec<u8> {
         &mut self.buf
+    }
+
+    /// The length of the frame the next send sends.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn buf_len(&self) -> usize {
+        self.buf.len()
     }
 
     #[cfg(test)]
@@ -237,6 +251,7 @@ impl Core {
             0
         };
         self.before_send();
+        let len = self.buf.len();
         let start = Instant::now();
         let sent = loop {
             match self.socket.send(&self.buf[..], flags) {
@@ -250,14 +265,12 @@ impl Core {
             }
         };
         self.release_large_buffers();
-        match sent {
+        let sent = match sent {
             Ok(()) => Ok(()),
-            Err(zmq::Error::EAGAIN) => {
-                self.monitor.drain();
-                Err(Error::Timeout { op, after: t })
-            }
-            Err(e) => Err(Error::zmq(op, e)),
-        }
+            Err(zmq::Error::EAGAIN) => Err(Error::Timeout { op, after: t }),
+            Err(e) => Err(Error::zmq(op, &self.endpoints, e)),
+        };
+        self.sent(len, sent)
     }
 
     /// Receives one frame into `self.frame`, waiting at most `timeout` (the socket's
@@ -284,30 +297,16 @@ impl Core {
                 received => break received,
             }
         };
-        match received {
-            Ok(()) if self.frame.get_more() => Err(self.read_multipart()),
+        let received = match received {
             Ok(()) => Ok(()),
-            Err(zmq::Error::EAGAIN) => {
-                self.monitor.drain();
-                Err(Error::Timeout { op, after: t })
-            }
-            Err(e) => Err(Error::zmq(op, e)),
-        }
-    }
-
-    #[cfg(feature = "tokio")]
-    /// After a receive with `self.frame` in hand: the frame if it is a single part,
-    /// else the multi-part error. Used by the async path, which receives on its own.
-    pub(crate) fn check_single_part(&mut self) -> Result<()> {
-        if self.frame.get_more() {
-            Err(self.read_multipart())
-        } else {
-            Ok(())
-        }
+            Err(zmq::Error::EAGAIN) => Err(Error::Timeout { op, after: t }),
+            Err(e) => Err(Error::zmq(op, &self.endpoints, e)),
+        };
+        self.received(received)
     }
 
     fn read_multipart(&mut self) -> Error {
-        let first = self.frame.to_vec();
+        let first = self.received_frame().to_vec();
         let mut rest = Vec::new();
         let mut part = zmq::Message::new();
         loop {
@@ -320,121 +319,12 @@ impl Core {
                 break;
             }
         }
-        Error::Decode(crate::DecodeError::multipart(self.framing, first, rest))
-    }
-
-    pub(crate) fn wait_for_peers(&mut self, n: usize, timeout: Duration) -> Result<usize> {
-        if self.transports.only_inproc() {
-            // libzmq reports no connection events for inproc: its connections are
-            // established synchronously by bind/connect. A peer's connect reaches a
-            // bound socket as a command, though, which it processes on its next call:
-            // do it now (see below), so a bound subscriber's subscriptions go out.
-            let _ = self.socket.get_events();
-            return Ok(n.max(self.monitor.peers()));
-        }
-        // A socket that mixes inproc with tcp or ipc waits for the tcp and ipc peers;
-        // its inproc connections report nothing, so only those it made itself (one per
-        // inproc endpoint it connects to) are counted, at once.
-        let inproc_peers = if self.connects { self.transports.inproc } else { 0 };
-        let peers = move |m: &Monitor| m.peers().saturating_add(inproc_peers);
-        // A connecting socket refused by its peer's authentication stops waiting: that
-        // is an answer, and waiting longer would only repeat it on every reconnect. (A
-        // binding socket that refused a stranger goes on waiting for its peers.)
-        let refused_before = if self.connects { self.monitor.auth_failures } else { u64::MAX };
-        let done = |m: &Monitor| peers(m) >= n || m.auth_failures > refused_before;
-        if self.monitor.wait_until(deadline(Instant::now(), timeout), done) {
-            if peers(&self.monitor) < n {
-                return Err(Error::AuthFailed { status: self.monitor.last_auth_status });
-            }
-            // libzmq attaches a new connection to the socket only when the socket next
-            // processes its commands, and a bound subscriber sends its subscriptions only
-            // then: reading ZMQ_EVENTS does that now, so a publisher waiting for them
-            // does not wait for this socket's next receive.
-            let _ = self.socket.get_events();
-            Ok(peers(&self.monitor))
-        } else {
-            Err(Error::Timeout { op: Operation::WaitConnected, after: timeout })
-        }
-    }
-
-    /// Handshakes refused by authentication so far: peers this server's ZAP handler
-    /// refused, or refusals this client got.
-    pub(crate) fn auth_failures(&mut self) -> u64 {
-        self.monitor.drain();
-        self.monitor.auth_failures
-    }
-
-    pub(crate) fn peer_count(&mut self) -> usize {
-        let before = self.monitor.disconnects;
-        self.monitor.drain();
-        if self.monitor.disconnects != before {
-            // libzmq sends the disconnect event just before it tells this socket the
-            // connection's queue is gone, and a send looks at such news at most once a
-            // millisecond: process it now, so that sends after a peer was seen to go
-            // do not write into its dead queue.
-            let _ = self.socket.get_events();
-        }
-        self.monitor.peers()
-    }
-
-    /// Closes the socket: libzmq keeps delivering queued messages for up to the linger,
-    /// and reports the socket gone on the monitor once it has; this waits for that.
-    ///
-    /// libzmq destroys a socket as soon as its queues are empty, and only when its
-    /// linger timer fires with messages still queued does it drop them: so the socket
-    /// going away before the linger means nothing was dropped. A sending socket is
-    /// given a linger of at least [`CLOSE_PROBE`], long enough that an empty socket's
-    /// close is never mistaken for the timer, so even a linger of 0 reports dropped
-    /// messages (it delivers for up to [`CLOSE_PROBE`] instead of dropping at once).
-    pub(crate) fn finish(&mut self) -> Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        self.closed = true;
-        // A receiving socket has only its own subscriptions queued outwards: nothing a
-        // peer is waiting for, so it closes at once instead of lingering for an absent
-        // publisher.
-        let linger = if self.sends { clamp(self.options.linger).max(CLOSE_PROBE) } else { Duration::ZERO };
-        let _ = self.socket.set_linger(millis(linger));
-        let inproc = self.transports.any_inproc();
-        if inproc {
-            // An inproc peer reads from the very queue this socket wrote to, so what was
-            // sent is already delivered; and libzmq finishes destroying the socket only
-            // when the peer next uses its own socket, which may be never. So do not wait
-            // for that: stop the monitor now, while the socket is alive. A socket that
-            // also has tcp or ipc endpoints is one too: its end cannot be awaited, so its
-            // close cannot tell whether the linger dropped what was queued for those
-            // peers (libzmq goes on delivering it for up to the linger) and reports Ok.
-            self.monitor.stop(&mut self.socket);
-        }
-        // Before the close, so that libzmq's linger timer starts after it.
-        let started = Instant::now();
-        // SAFETY: `closed` guarantees this runs once, and `socket` is never used again.
-        let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
-        drop(socket);
-        if inproc {
-            // The close is carried out by the context's reaper thread; once it has, the
-            // inproc peers have been told that this socket's queues are gone, and their
-            // next send fails instead of writing into a queue nobody reads.
-            reaper_barrier(&self.context);
-            return Ok(());
-        }
-        let stopped = self.monitor.wait_until(deadline(started, linger + CLOSE_GRACE), |m| m.stopped);
-        // libzmq's timers run on a coarse millisecond clock and fire up to about a
-        // millisecond before the linger has passed on ours: a close that ends that near
-        // the linger is one whose linger expired (with messages still queued).
-        if stopped && (linger.is_zero() || started.elapsed() + LINGER_CLOCK_SLACK < linger) {
-            Ok(())
-        } else {
-            Err(Error::LingerExpired { linger: self.options.linger })
-        }
+        let e = crate::DecodeError::multipart(self.framing, first, rest);
+        self.counters.decode_error();
+        self.log(|s| s.decode_error("a single frame", &e));
+        Error::Decode(e)
     }
 }
-
-/// The shortest linger a sending socket closes with (see [`Core::finish`]): far above
-/// the time libzmq takes to destroy a socket whose queues are empty (well under a
-/// millisecond), so the two outcomes cannot be confused on a busy machine.
-pub(crate) const CLOSE_PROBE: Duration = Duration::from_millis(50);
 
 impl Drop for Core {
     fn drop(&mut self) {

@@ -139,11 +139,13 @@ pub enum Error {
         /// The ZAP status code the peer gave (400: refused, 500: its handler failed).
         status: u32,
     },
-    /// Any other libzmq failure.
-    #[error("{op} failed: {source}")]
+    /// Any other libzmq failure: `push on tcp://127.0.0.1:5555 failed: ...`.
+    #[error("{op}{} failed: {source}", on(endpoint))]
     Zmq {
         /// What failed.
         op: Operation,
+        /// The socket's endpoints, joined with `", "` (empty before any bind or connect).
+        endpoint: String,
         /// libzmq's reason.
         source: zmq::Error,
     },
@@ -173,12 +175,23 @@ impl Error {
         }
     }
 
-    pub(crate) fn zmq(op: Operation, e: zmq::Error) -> Error {
+    /// The error for libzmq's `e` in `op` on a socket with `endpoints` (none yet
+    /// during setup).
+    pub(crate) fn zmq(op: Operation, endpoints: &[String], e: zmq::Error) -> Error {
         match e {
             zmq::Error::EINTR => Error::Interrupted { op },
             zmq::Error::ETERM => Error::ContextTerminated { op },
-            source => Error::Zmq { op, source },
+            source => Error::Zmq { op, endpoint: endpoints.join(", "), source },
         }
+    }
+}
+
+/// ` on <endpoint>` for an error's message, or nothing without an endpoint.
+fn on(endpoint: &str) -> String {
+    if endpoint.is_empty() {
+        String::new()
+    } else {
+        format!(" on {endpoint}")
     }
 }
 

@@ -136,20 +136,20 @@ mod common;
 mod core;
 mod endpoint;
 mod error;
+mod events;
 mod ffi;
 mod monitor;
 mod options;
 mod publisher;
 mod pull;
 mod push;
+pub mod state;
+mod stats;
 #[cfg(feature = "tokio")]
 mod stream;
 mod subscriber;
 
-pub use builder::{
-    Bound, CanBind, CanConnect, Connected, EndpointChosen, NoEndpoint, NoTopics, SocketBuilder, SocketKind,
-    Subscribed, TopicsChosen,
-};
+pub use builder::{SocketBuilder, SocketKind};
 pub use capacity::{context_with_max_sockets, MAX_SOCKETS_PER_CONTEXT};
 pub use core::global_context;
 pub use endpoint::{Endpoint, EndpointError, EndpointProblem, Role, Transport};
@@ -162,6 +162,7 @@ pub use options::{
 pub use publisher::Publisher;
 pub use pull::PullSocket;
 pub use push::PushSocket;
+pub use stats::SocketStats;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use stream::Messages;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::error::{Error, Operation, Result};
+use super::events::{HandshakeFailure, Source};
 use super::ffi;
 use super::options::{deadline, millis};
 
@@ -37,20 +38,13 @@ pub(super) struct Monitor {
     /// Handshakes refused by authentication (ZAP), and the last status code.
     pub(super) auth_failures: u64,
     pub(super) last_auth_status: u32,
+    /// Every failed handshake (authentication, protocol or no detail).
+    pub(super) handshake_failures: u64,
     pub(super) stopped: bool,
     event: zmq::Message,
-    /// Which socket this monitors, for the log event of a refusal (none for the
-    /// probes of `reaper_barrier`).
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-    pub(super) watched: Option<Watched>,
-}
-
-/// The socket a monitor watches, as its refusal log events name it.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(super) struct Watched {
-    pub(super) kind: &'static str,
-    /// Every endpoint connects: a refusal is this socket being refused by its server.
-    pub(super) connects: bool,
+    /// The socket this monitors, as its log events name it (none for the probes of
+    /// `reaper_barrier`): every connection event is emitted here (see `events.rs`).
+    pub(super) source: Option<Source>,
 }
 
 impl Monitor {
@@ -61,7 +55,7 @@ impl Monitor {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let setup = |e| Error::zmq(Operation::Setup, e);
+        let setup = |e| Error::zmq(Operation::Setup, &[], e);
         // The reader first: a monitor that started without one would block the thread
         // that stops it on its MONITOR_STOPPED event (see `impl Drop for Monitor`).
         let reader = ctx.socket(zmq::PAIR).map_err(super::capacity::setup_error)?;
@@ -78,9 +72,10 @@ impl Monitor {
             failing: 0,
             auth_failures: 0,
             last_auth_status: 0,
+            handshake_failures: 0,
             stopped: false,
             event: zmq::Message::new(),
-            watched: None,
+            source: None,
         })
     }
 
@@ -103,62 +98,56 @@ impl Monitor {
             [a, b, ..] => (u16::from_ne_bytes([*a, *b]), 0),
             _ => (0, 0),
         };
-        // Frame 2: the endpoint (the one bound, or the one connected to).
-        let mut endpoint = None;
-        while self.event.get_more() {
-            if self.reader.recv(&mut self.event, zmq::DONTWAIT).is_err() {
-                break;
-            }
-            if endpoint.is_none() && u32::from(id) == zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
-                endpoint = Some(String::from_utf8_lossy(&self.event).into_owned());
+        let id = u32::from(id);
+        // Frame 2: the endpoint (the one bound, or the one connected to), into `event`.
+        let mut has_endpoint = false;
+        if self.event.get_more() && self.reader.recv(&mut self.event, zmq::DONTWAIT).is_ok() {
+            has_endpoint = true;
+            // libzmq sends two frames; read any more so the next event starts clean.
+            let mut extra = zmq::Message::new();
+            let mut more = self.event.get_more();
+            while more && self.reader.recv(&mut extra, zmq::DONTWAIT).is_ok() {
+                more = extra.get_more();
             }
         }
-        match u32::from(id) {
-            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => self.handshakes += 1,
-            zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH => {
-                self.failing += 1;
-                self.auth_failures += 1;
-                // The value is the ZAP status code.
-                self.last_auth_status = value;
-                self.log_refusal(endpoint.as_deref().unwrap_or(""), value);
+        let endpoint: &[u8] = if has_endpoint { &self.event } else { b"" };
+        match id {
+            zmq_sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => {
+                self.handshakes += 1;
+                if let Some(s) = &mut self.source {
+                    s.connected(endpoint);
+                }
             }
-            e if e & HANDSHAKE_FAILED != 0 => self.failing += 1,
+            e if e & HANDSHAKE_FAILED != 0 => {
+                self.failing += 1;
+                self.handshake_failures += 1;
+                let why = if e == zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
+                    self.auth_failures += 1;
+                    // The value is the ZAP status code.
+                    self.last_auth_status = value;
+                    HandshakeFailure::Auth(value)
+                } else if e == zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL {
+                    HandshakeFailure::Protocol
+                } else {
+                    HandshakeFailure::NoDetail
+                };
+                if let Some(s) = &self.source {
+                    s.handshake_failed(endpoint, why);
+                }
+            }
             // The disconnect of a failed handshake's connection, or of a peer.
             zmq_sys::ZMQ_EVENT_DISCONNECTED if self.failing > 0 => self.failing -= 1,
-            zmq_sys::ZMQ_EVENT_DISCONNECTED => self.disconnects += 1,
+            zmq_sys::ZMQ_EVENT_DISCONNECTED => {
+                self.disconnects += 1;
+                if let Some(s) = &self.source {
+                    s.disconnected(endpoint);
+                }
+            }
             zmq_sys::ZMQ_EVENT_MONITOR_STOPPED => self.stopped = true,
             _ => {}
         }
         true
     }
-
-    /// One `warn` event per refused handshake (feature `tracing`). libzmq's monitor
-    /// event does not say the peer's address; the endpoint is the one this socket bound
-    /// (a server) or connected to (a client, which is then its server's address).
-    #[cfg(feature = "tracing")]
-    fn log_refusal(&self, endpoint: &str, status: u32) {
-        let Some(w) = &self.watched else { return };
-        if w.connects {
-            refusal_event::emit(
-                "refused by the server's authentication",
-                w.kind,
-                endpoint,
-                status,
-                Some(endpoint),
-            );
-        } else {
-            refusal_event::emit(
-                "refused a connecting peer: authentication failed",
-                w.kind,
-                endpoint,
-                status,
-                None,
-            );
-        }
-    }
-
-    #[cfg(not(feature = "tracing"))]
-    fn log_refusal(&self, _endpoint: &str, _status: u32) {}
 
     pub(super) fn drain(&mut self) {
         while self.read_one(Duration::ZERO) {}
@@ -237,57 +226,4 @@ pub(super) fn reaper_barrier(ctx: &zmq::Context) {
     let Ok(mut monitor) = Monitor::start(ctx, &probe) else { return };
     drop(probe);
     monitor.wait_until(deadline(Instant::now(), STOP_WAIT), |m| m.stopped);
-}
-
-/// The `warn` event of a refused handshake, emitted through `tracing-core` (the core
-/// of `tracing`: every `tracing` subscriber receives it) with a static callsite, as
-/// `tracing::warn!` would expand to. Not `tracing` itself: see Cargo.toml.
-#[cfg(feature = "tracing")]
-mod refusal_event {
-    use tracing_core::callsite::DefaultCallsite;
-    use tracing_core::field::{Field, FieldSet, Value};
-    use tracing_core::metadata::Kind;
-    use tracing_core::{Event, Level, Metadata};
-
-    /// The event's target, to filter on.
-    const TARGET: &str = "experimance_common::auth";
-
-    static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
-    static META: Metadata<'static> = Metadata::new(
-        "authentication refused",
-        TARGET,
-        Level::WARN,
-        Some(file!()),
-        Some(line!()),
-        Some(module_path!()),
-        FieldSet::new(
-            &["message", "socket", "endpoint", "zap_status", "peer"],
-            tracing_core::identify_callsite!(&CALLSITE),
-        ),
-        Kind::EVENT,
-    );
-
-    /// Emits the event to the current subscriber, if it wants it: with none, this is
-    /// one load of the callsite's cached interest.
-    pub(super) fn emit(message: &str, socket: &str, endpoint: &str, status: u32, peer: Option<&str>) {
-        if CALLSITE.interest().is_never() || !tracing_core::dispatcher::get_default(|d| d.enabled(&META)) {
-            return;
-        }
-        let fields = META.fields();
-        let field = |name: &str| fields.field(name);
-        let (Some(m), Some(s), Some(e), Some(z), Some(p)) =
-            (field("message"), field("socket"), field("endpoint"), field("zap_status"), field("peer"))
-        else {
-            return;
-        };
-        let message = format_args!("{message}");
-        let values: [(&Field, Option<&dyn Value>); 5] = [
-            (&m, Some(&message)),
-            (&s, Some(&socket)),
-            (&e, Some(&endpoint)),
-            (&z, Some(&status)),
-            (&p, peer.as_ref().map(|p| p as &dyn Value)),
-        ];
-        Event::dispatch(&META, &fields.value_set(&values));
-    }
 }

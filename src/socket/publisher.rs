@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind};
+use super::builder::{exact_subscription, sealed::BuildFromParts, Kind, Parts, SocketBuilder, SocketKind};
 use super::core::Core;
 use super::error::{Error, Operation, Result};
 use super::options::deadline;
@@ -52,7 +52,9 @@ pub struct Publisher {
 /// How many publishes go by between two reads of pending subscription messages.
 const DRAIN_EVERY: u32 = 256;
 
-impl SocketKind for Publisher {
+impl SocketKind for Publisher {}
+
+impl BuildFromParts for Publisher {
     const KIND: Kind = Kind::PUBLISHER;
     fn from_parts(parts: Parts) -> Result<Self> {
         let core = Core::open(Self::KIND, &parts)?;

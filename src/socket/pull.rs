@@ -2,59 +2,38 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
-use super::core::Core;
 use super::error::{Error, Operation, Result};
 #[cfg(feature = "tokio")]
 use super::stream::Messages;
 use crate::codec::Payload;
 
-/// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
-/// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
-///
-/// `Send` but not `Sync`.
-///
-/// # Example
-/// ```
-/// use std::time::Duration;
-/// use experimance_common::socket::{Error, PullSocket};
-///
-/// let mut pull_socket = PullSocket::builder()
-///     .connect("tcp://localhost:5556")?
-///     .receive_timeout(Duration::from_millis(50))
-///     .build()?;
-/// match pull_socket.pull::<serde_json::Value>() {
-///     Ok(task) => println!("Received task: {task}"),
-///     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
-///     Err(e) => return Err(e.into()),
-/// }
-/// pull_socket.close()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct PullSocket {
-    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
-    #[cfg(feature = "tokio")]
-    reactor: super::asyncio::Registration,
-    pub(crate) core: Core,
-}
-
-impl SocketKind for PullSocket {
-    const KIND: Kind = Kind::PULL;
-    fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PullSocket {
-            #[cfg(feature = "tokio")]
-            reactor: Default::default(),
-            core: Core::open(Self::KIND, &parts)?,
-        })
-    }
+super::common::socket_kind! {
+    /// Receives tasks from push sockets (Python's `ZmqPullSocket`), fair-queued across
+    /// them. Every pull is bounded like [`Subscriber::receive`](super::Subscriber::receive).
+    ///
+    /// `Send` but not `Sync`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{Error, PullSocket};
+    ///
+    /// let mut pull_socket = PullSocket::builder()
+    ///     .connect("tcp://localhost:5556")?
+    ///     .receive_timeout(Duration::from_millis(50))
+    ///     .build()?;
+    /// match pull_socket.pull::<serde_json::Value>() {
+    ///     Ok(task) => println!("Received task: {task}"),
+    ///     Err(Error::Timeout { .. }) => println!("No task received within timeout period"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// pull_socket.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct PullSocket = super::builder::Kind::PULL, "a pull socket";
 }
 
 impl PullSocket {
-    /// Starts building a pull socket.
-    pub fn builder() -> SocketBuilder<PullSocket> {
-        SocketBuilder::new()
-    }
-
     /// Pulls the next message as `P`.
     ///
     /// # Errors
@@ -87,9 +66,9 @@ impl PullSocket {
     }
 
     fn decode<P: Payload>(&mut self) -> Result<P> {
-        let decoded = P::decode_push(self.core.frame());
+        let decoded = P::decode_push(self.core.received_frame());
         self.core.release_large_buffers();
-        Ok(decoded?)
+        self.core.decoded(std::any::type_name::<P>(), decoded)
     }
 
     /// Pulls the next frame as it came.
@@ -98,7 +77,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn pull_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, None)?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Pulls the next frame as it came, waiting at most `timeout` (instead of the
@@ -108,7 +87,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after `timeout`.
     pub fn pull_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Pull, Some(timeout))?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 
@@ -174,7 +153,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Pulls the next frame as it came within `timeout`, without blocking the executor.
@@ -184,7 +163,7 @@ impl PullSocket {
     /// [`Error::Timeout`] after `timeout`.
     pub async fn pull_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 

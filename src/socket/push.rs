@@ -2,62 +2,41 @@
 
 use std::time::Duration;
 
-use super::builder::{Kind, Parts, SocketBuilder, SocketKind};
-use super::core::Core;
 use super::error::{Error, Operation, Result};
 use crate::codec::Payload;
 
-/// Distributes tasks round-robin to the connected pull sockets (Python's
-/// `ZmqPushSocket`). Each message is one frame holding the JSON document.
-///
-/// A push with no connected peer waits up to the send timeout and returns
-/// [`Error::Timeout`]: push sockets queue only to completed connections by default
-/// (`immediate`), so nothing is queued into nowhere.
-///
-/// `Send` but not `Sync`.
-///
-/// # Example
-/// ```
-/// use std::time::Duration;
-/// use experimance_common::socket::{PullSocket, PushSocket};
-/// use experimance_common::{MessageType, Message};
-/// use serde_json::json;
-///
-/// let mut push_socket = PushSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
-/// let mut pull_socket = PullSocket::builder().connect(&push_socket.endpoint())?.build()?;
-/// push_socket.wait_connected(Duration::from_secs(5))?;
-///
-/// let task = json!({"type": MessageType::RENDER_REQUEST, "id": "task-123", "parameters": {"resolution": [800, 600]}});
-/// push_socket.push(&task)?;
-/// let received: serde_json::Value = pull_socket.pull()?;
-/// assert_eq!(received, task);
-/// push_socket.close()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct PushSocket {
-    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
-    #[cfg(feature = "tokio")]
-    reactor: super::asyncio::Registration,
-    pub(crate) core: Core,
-}
-
-impl SocketKind for PushSocket {
-    const KIND: Kind = Kind::PUSH;
-    fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(PushSocket {
-            #[cfg(feature = "tokio")]
-            reactor: Default::default(),
-            core: Core::open(Self::KIND, &parts)?,
-        })
-    }
+super::common::socket_kind! {
+    /// Distributes tasks round-robin to the connected pull sockets (Python's
+    /// `ZmqPushSocket`). Each message is one frame holding the JSON document.
+    ///
+    /// A push with no connected peer waits up to the send timeout and returns
+    /// [`Error::Timeout`]: push sockets queue only to completed connections by default
+    /// (`immediate`), so nothing is queued into nowhere.
+    ///
+    /// `Send` but not `Sync`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{PullSocket, PushSocket};
+    /// use experimance_common::{MessageType, Message};
+    /// use serde_json::json;
+    ///
+    /// let mut push_socket = PushSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
+    /// let mut pull_socket = PullSocket::builder().connect(&push_socket.endpoint())?.build()?;
+    /// push_socket.wait_connected(Duration::from_secs(5))?;
+    ///
+    /// let task = json!({"type": MessageType::RENDER_REQUEST, "id": "task-123", "parameters": {"resolution": [800, 600]}});
+    /// push_socket.push(&task)?;
+    /// let received: serde_json::Value = pull_socket.pull()?;
+    /// assert_eq!(received, task);
+    /// push_socket.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct PushSocket = super::builder::Kind::PUSH, "a push socket";
 }
 
 impl PushSocket {
-    /// Starts building a push socket.
-    pub fn builder() -> SocketBuilder<PushSocket> {
-        SocketBuilder::new()
-    }
-
     /// Pushes `msg` to the next peer, waiting at most the send timeout.
     ///
     /// # Errors

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use super::builder::{exact_subscription, Kind, Parts, SocketBuilder, SocketKind};
-use super::core::Core;
+use super::builder::exact_subscription;
 use super::error::{Error, Operation, Result};
 use super::options::set;
 #[cfg(feature = "tokio")]
@@ -11,66 +10,47 @@ use super::stream::Messages;
 use crate::codec::Payload;
 use crate::Topic;
 
-/// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
-///
-/// Every receive is bounded: with nothing to read it returns [`Error::Timeout`] after
-/// the receive timeout (1000 ms unless configured; per call with
-/// [`receive_within`](Self::receive_within)); the `try_` methods never wait. A frame
-/// that does not decode is returned as [`Error::Decode`] with its bytes, and the next
-/// receive works as usual.
-///
-/// `Send` but not `Sync`, like the libzmq socket inside.
-///
-/// A subscriber that binds, with publishers that connect to it (libzmq #2267): libzmq
-/// hands a new connection, and the subscriptions it must carry, to the subscriber only
-/// when the subscriber next calls into libzmq. Until then the publisher sees no
-/// subscriber and drops what it publishes. A subscriber inside a receive does this at
-/// once; an idle one should call [`wait_connected`](Self::wait_connected) after its
-/// publishers connect, which processes the connection before it returns.
-///
-/// # Example
-/// ```
-/// use std::time::Duration;
-/// use experimance_common::socket::{Error, Subscriber};
-/// use experimance_common::AnyMessage;
-///
-/// let mut subscriber = Subscriber::builder()
-///     .connect("tcp://localhost:5555")?
-///     .subscribe("status-updates")
-///     .receive_timeout(Duration::from_millis(50))
-///     .build()?;
-/// match subscriber.receive::<AnyMessage>() {
-///     Ok((topic, message)) => println!("{topic}: {message:?}"),
-///     Err(Error::Timeout { .. }) => println!("No message received within timeout period"),
-///     Err(e) => return Err(e.into()),
-/// }
-/// subscriber.close()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Subscriber {
-    /// Before `core`: dropped first, so the fd is deregistered before the socket closes.
-    #[cfg(feature = "tokio")]
-    reactor: super::asyncio::Registration,
-    pub(crate) core: Core,
-}
-
-impl SocketKind for Subscriber {
-    const KIND: Kind = Kind::SUBSCRIBER;
-    fn from_parts(parts: Parts) -> Result<Self> {
-        Ok(Subscriber {
-            #[cfg(feature = "tokio")]
-            reactor: Default::default(),
-            core: Core::open(Self::KIND, &parts)?,
-        })
-    }
+super::common::socket_kind! {
+    /// Receives the messages of the topics it subscribed to (Python's `ZmqSubscriber`).
+    ///
+    /// Every receive is bounded: with nothing to read it returns [`Error::Timeout`] after
+    /// the receive timeout (1000 ms unless configured; per call with
+    /// [`receive_within`](Self::receive_within)); the `try_` methods never wait. A frame
+    /// that does not decode is returned as [`Error::Decode`] with its bytes, and the next
+    /// receive works as usual.
+    ///
+    /// `Send` but not `Sync`, like the libzmq socket inside.
+    ///
+    /// A subscriber that binds, with publishers that connect to it (libzmq #2267): libzmq
+    /// hands a new connection, and the subscriptions it must carry, to the subscriber only
+    /// when the subscriber next calls into libzmq. Until then the publisher sees no
+    /// subscriber and drops what it publishes. A subscriber inside a receive does this at
+    /// once; an idle one should call [`wait_connected`](Self::wait_connected) after its
+    /// publishers connect, which processes the connection before it returns.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{Error, Subscriber};
+    /// use experimance_common::AnyMessage;
+    ///
+    /// let mut subscriber = Subscriber::builder()
+    ///     .connect("tcp://localhost:5555")?
+    ///     .subscribe("status-updates")
+    ///     .receive_timeout(Duration::from_millis(50))
+    ///     .build()?;
+    /// match subscriber.receive::<AnyMessage>() {
+    ///     Ok((topic, message)) => println!("{topic}: {message:?}"),
+    ///     Err(Error::Timeout { .. }) => println!("No message received within timeout period"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// subscriber.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct Subscriber = super::builder::Kind::SUBSCRIBER, "a subscriber";
 }
 
 impl Subscriber {
-    /// Starts building a subscriber.
-    pub fn builder() -> SocketBuilder<Subscriber> {
-        SocketBuilder::new()
-    }
-
     /// Receives the next message as `P` (a [`Message`](crate::Message) type,
     /// [`AnyMessage`](crate::AnyMessage) or `serde_json::Value`), with its topic.
     ///
@@ -109,7 +89,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub fn receive_raw(&mut self) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, None)?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Receives the next frame as it came, waiting at most `timeout`.
@@ -118,13 +98,13 @@ impl Subscriber {
     /// [`Error::Timeout`] after `timeout`.
     pub fn receive_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.core.recv_frame(Operation::Receive, Some(timeout))?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
-        let decoded = P::decode_pub(self.core.frame()).map(|(topic, msg)| (Topic::from(topic), msg));
+        let decoded = P::decode_pub(self.core.received_frame()).map(|(topic, msg)| (Topic::from(topic), msg));
         self.core.release_large_buffers();
-        Ok(decoded?)
+        self.core.decoded(std::any::type_name::<P>(), decoded)
     }
 
     /// Adds a prefix subscription.
@@ -229,7 +209,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after the receive timeout.
     pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 
     /// Receives the next frame as it came within `timeout`, without blocking the
@@ -239,7 +219,7 @@ impl Subscriber {
     /// [`Error::Timeout`] after `timeout`.
     pub async fn receive_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
         self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
-        Ok(self.core.frame())
+        Ok(self.core.received_frame())
     }
 }
 

@@ -8,9 +8,12 @@
 //! - `netns`: two hosts in network namespaces with a switch between them;
 //! - `decoders`: every public decoder applied to one input (the fuzz targets include
 //!   that file by path as well);
+//! - `capture`: a `tracing-core` subscriber that keeps every event (feature `tracing`);
 //! - here: the test messages, the timeout assertion and `over_every_transport!`.
 #![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a different part
 
+#[cfg(feature = "tracing")]
+pub mod capture;
 pub mod decoders;
 pub mod net;
 pub mod netns;
