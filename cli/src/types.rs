@@ -97,11 +97,18 @@ fn schema_of(rust_type: &str) -> serde_json::Value {
 }
 
 /// `types --schema`: one JSON Schema with a definition per registered type, generated
-/// from the registry (names, aliases, fields, whether each is optional, wire types).
+/// from the registry (names, aliases, fields, whether each is optional, wire types), or
+/// the type's own [`wire_schema`](MessageInfo::wire_schema) where its serde is
+/// hand-written.
 pub fn schema(types: &[&MessageInfo]) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let mut defs = Map::new();
     for t in types {
+        if let Some(def) = t.wire_schema() {
+            // Hand-written serde (AgentControlEvent, Heartbeat): the library's own schema.
+            defs.insert(t.type_name().into(), def);
+            continue;
+        }
         let mut names = vec![t.type_name()];
         names.extend(t.aliases());
         let mut properties = Map::new();
