@@ -188,3 +188,25 @@ fn wrong_documents_do_not_validate_and_the_library_rejects_them_too() {
         }
     }
 }
+
+#[test]
+fn the_types_table_and_json_show_the_hand_written_documents_fields() {
+    let out = Command::new(env!("CARGO_BIN_EXE_exbus")).arg("types").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{text}"));
+    let sub_type = row("AgentControlEvent");
+    for value in ["sub_type", "SuggestBiome | AudiencePresent | SpeechDetected | any other"] {
+        assert!(sub_type.contains(value), "{sub_type}");
+    }
+    assert!(text.contains("object, by sub_type"), "{text}");
+    assert!(text.contains("SuggestBiome: biome_suggestion"), "{text}");
+    assert!(!text.contains("AgentControl)") && !text.contains(" extra "), "no Rust-side field: {text}");
+    assert!(text.contains("(other fields)?"), "Heartbeat keeps extra fields: {text}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_exbus")).args(["types", "--json"]).output().unwrap();
+    let types: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let heartbeat = types.as_array().unwrap().iter().find(|t| t["type"] == "Heartbeat").unwrap();
+    let names: Vec<&str> =
+        heartbeat["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["timestamp", "service", "(other fields)"]);
+}

@@ -74,5 +74,7 @@ pub(super) fn heartbeat() -> Value {
         "description": "a service's sign of life; every other field is kept and written back",
         "properties": {"timestamp": {"type": "number"}, "service": {"type": "string"}},
         "required": ["timestamp", "service"],
+        // What every schema here allows anyway, said for this one: extras are kept.
+        "additionalProperties": true,
     })
 }
