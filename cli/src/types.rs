@@ -258,4 +258,44 @@ mod tests {
         assert_eq!(era.name, "enum");
         assert!(era.values.unwrap().contains(&"modern".to_owned()));
     }
+
+    /// A type of the user's own (registered in this test binary only).
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, experimance_common::Message)]
+    struct DoorOpened {
+        door: String,
+        #[serde(default)]
+        note: Option<String>,
+        era: Era,
+        count: Vec<u32>,
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)] // a panic is a failed test
+    fn a_user_type_is_described_from_its_registered_fields() {
+        let info = experimance_common::registry::lookup_type("DoorOpened").unwrap();
+        assert!(info.wire_schema().is_none());
+        let schema = schema(&[info]);
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut frame = Vec::new();
+        for note in [None, Some("left open".to_owned())] {
+            let door = DoorOpened { door: "north".into(), note, era: Era::Ruins, count: vec![1, 2] };
+            frame.clear();
+            experimance_common::codec::encode_push(&door, &mut frame).unwrap();
+            let doc: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+            assert!(validator.is_valid(&doc), "{doc}");
+        }
+        for wrong in [
+            serde_json::json!({"type": "DoorOpened", "door": "n", "era": "iron_age", "count": []}),
+            serde_json::json!({"type": "DoorOpened", "era": "ruins", "count": []}),
+            serde_json::json!({"type": "DoorOpened", "door": "n", "era": "ruins", "count": ["1"]}),
+        ] {
+            assert!(!validator.is_valid(&wrong), "{wrong}");
+            assert!(info.decode(wrong.to_string().as_bytes()).is_err(), "{wrong}");
+        }
+        let rows = wire_fields(info);
+        assert_eq!(
+            rows.iter().map(|f| (f.name.as_str(), f.optional)).collect::<Vec<_>>(),
+            [("door", false), ("note", true), ("era", false), ("count", false)]
+        );
+    }
 }
