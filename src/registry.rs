@@ -69,6 +69,29 @@ impl MessageInfo {
         self.fields
     }
 
+    /// A JSON Schema (draft 2020-12) of the whole document, `type` tag included, for a
+    /// type whose serde is hand-written so that [`fields`](Self::fields) does not
+    /// describe its wire form: the built-in `AgentControlEvent` (its payload's shape
+    /// depends on its `sub_type`) and `Heartbeat` (any extra field). `None` for every
+    /// other type, whose document its fields describe.
+    ///
+    /// # Example
+    /// ```
+    /// use experimance_common::registry::lookup_type;
+    /// let schema = lookup_type("AgentControlEvent").unwrap().wire_schema().unwrap();
+    /// assert_eq!(schema["required"], serde_json::json!(["type", "sub_type"]));
+    /// assert!(lookup_type("EraChanged").unwrap().wire_schema().is_none());
+    /// ```
+    pub fn wire_schema(&self) -> Option<serde_json::Value> {
+        let mut schema = crate::schemas::hand_written_schema(self.rust_name)?;
+        let names: Vec<&str> = std::iter::once(self.type_name).chain(self.aliases.iter().copied()).collect();
+        schema["properties"]["type"] = serde_json::json!({ "enum": names });
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.insert(0, "type".into());
+        }
+        Some(schema)
+    }
+
     /// Whether `name` is this type's wire name or one of its aliases: the rule every
     /// typed decode of the type applies to a document's `"type"`.
     pub fn accepts(&self, name: &str) -> bool {

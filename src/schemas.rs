@@ -15,6 +15,18 @@ use serde_json::{Map, Value};
 use crate::wire_enum::wire_enum;
 use crate::Message;
 
+mod wire_schema;
+
+/// The hand-written JSON Schema (draft 2020-12, the `type` tag left out) of a built-in
+/// type whose serde is hand-written, by the Rust name its registry entry carries.
+pub(crate) fn hand_written_schema(rust_name: &str) -> Option<Value> {
+    match rust_name.strip_prefix(concat!(module_path!(), "::"))? {
+        "AgentControlEvent" => Some(wire_schema::agent_control_event()),
+        "Heartbeat" => Some(wire_schema::heartbeat()),
+        _ => None,
+    }
+}
+
 wire_enum! {
     /// An era of the installation's timeline (Python `Era`).
     pub enum Era ("era") {

@@ -228,6 +228,20 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A registered type as JSON: name, aliases, Rust type, fields with their wire types.
 pub fn type_json(t: &MessageInfo) -> Value {
+    if t.wire_schema().is_some() {
+        // Hand-written serde: the document's fields, which are not the struct's.
+        let fields: Vec<Value> = crate::types::wire_fields(t)
+            .into_iter()
+            .map(|f| {
+                let mut o = json!({"name": f.name, "optional": f.optional, "wire_type": f.wire.name});
+                if let Some(values) = f.wire.values {
+                    o["values"] = json!(values);
+                }
+                o
+            })
+            .collect();
+        return json!({"type": t.type_name(), "aliases": t.aliases(), "rust_type": t.rust_name(), "fields": fields});
+    }
     json!({
         "type": t.type_name(),
         "aliases": t.aliases(),

@@ -141,8 +141,33 @@ fn check_type(value: &Value, text: &str, args: &SendArgs) -> Result<(), String> 
                 text.push_str(&format!("; \"{}\" must be one of: {}", f.name, values.join(", ")));
             }
         }
+        if let Some(schema) = info.wire_schema() {
+            case_enums(&schema, value, &mut text);
+        }
         text
     })
+}
+
+/// For a hand-written schema with cases (AgentControlEvent): the allowed values of each
+/// enum in the case the document names (by its `const` discriminator) that it misses,
+/// as `"payload.biome_suggestion" must be one of: ...`.
+fn case_enums(schema: &Value, value: &Value, text: &mut String) {
+    for case in schema["oneOf"].as_array().into_iter().flatten() {
+        let Some(props) = case["properties"].as_object() else { continue };
+        let named = props.iter().any(|(k, p)| p.get("const").is_some_and(|c| value.get(k) == Some(c)));
+        if !named {
+            continue;
+        }
+        for (outer, p) in props {
+            for (inner, field) in p["properties"].as_object().into_iter().flatten() {
+                let Some(values) = field["enum"].as_array() else { continue };
+                if !values.contains(&value[outer.as_str()][inner.as_str()]) {
+                    let names: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                    text.push_str(&format!("; \"{outer}.{inner}\" must be one of: {}", names.join(", ")));
+                }
+            }
+        }
+    }
 }
 
 fn check_rate(args: &SendArgs) -> Result<Option<Duration>, Failure> {

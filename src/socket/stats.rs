@@ -41,7 +41,28 @@ pub struct SocketStats {
     pub bytes_in: u64,
     /// Received frames that a typed receive could not decode (each also counted in
     /// `received`, and returned as [`Error::Decode`](super::Error::Decode)). Raw
-    /// receives decode nothing, so they add none.
+    /// receives (`receive_raw`, `pull_raw` and their `_async` twins) decode nothing, so
+    /// they add none, whatever the frame. A [service](crate::service) receives raw and
+    /// decodes each frame itself: its undecodable frames are counted in its
+    /// [`Summary::undecodable`](crate::service::Summary::undecodable) instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use experimance_common::socket::{PullSocket, PushSocket};
+    /// use experimance_common::IdleStatus;
+    ///
+    /// let mut pull = PullSocket::builder().bind("tcp://127.0.0.1:*")?.build()?;
+    /// let mut push = PushSocket::builder().connect(&pull.endpoint())?.build()?;
+    /// push.wait_connected(Duration::from_secs(5))?;
+    /// push.push_raw(b"{not json")?;
+    /// assert_eq!(pull.pull_raw()?, b"{not json");
+    /// push.push_raw(b"{not json")?;
+    /// assert!(pull.pull::<IdleStatus>().is_err());
+    /// let stats = pull.stats();
+    /// assert_eq!((stats.received, stats.decode_errors), (2, 1)); // the raw one adds none
+    /// push.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub decode_errors: u64,
     /// Sends and receives that returned [`Error::Timeout`](super::Error::Timeout). A
     /// `try_` call that found nothing and the waits for peers or subscribers are not

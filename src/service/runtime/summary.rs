@@ -21,7 +21,28 @@ pub struct Summary {
     /// Messages of types without a handler (handled by the unknown-type handler, or
     /// skipped without one), by type name.
     pub unknown: BTreeMap<String, u64>,
-    /// Frames that did not decode.
+    /// Frames that did not decode, whether an
+    /// [`on_undecodable`](crate::service::Handlers::on_undecodable) handler took them or
+    /// not. A service receives its frames raw and decodes them itself, so its sockets'
+    /// [`decode_errors`](crate::socket::SocketStats::decode_errors) stay 0: they are
+    /// counted here.
+    ///
+    /// ```
+    /// use experimance_common::service::{Handlers, Harness};
+    /// use experimance_common::IdleStatus;
+    ///
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let summary = rt.block_on(async {
+    ///     let handlers = Handlers::new().on_fn(|_ctx, _m: IdleStatus| ());
+    ///     let mut service = Harness::builder("doc").handlers(handlers).pull().start().await?;
+    ///     service.push_raw(b"{not json").await?;
+    ///     service.push_raw(br#"{"type": "IdleStatus", "status": "yes"}"#).await?;
+    ///     service.processed(2).await?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(service.stop().await)
+    /// })?;
+    /// assert_eq!(summary.undecodable, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub undecodable: u64,
     /// Frames dealt with (handled, failed or skipped).
     pub processed: u64,
