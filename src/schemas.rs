@@ -1,9 +1,10 @@
 //! The Experimance message schemas (Python's pydantic models), field for field as on the
 //! wire. Every struct derives [`Message`](crate::Message) and is registered.
 //!
-//! (About 420 lines, kept in one file: it is the one table of the wire's documents, read
+//! (About 440 lines, kept in one file: it is the one table of the wire's documents, read
 //! side by side with Python's models; `AgentControl` and `Heartbeat` add the serde that
-//! Python's nested `payload` and open-ended extra fields need.)
+//! Python's nested `payload` and open-ended extra fields need. Their JSON Schemas are in
+//! `schemas/wire_schema.rs`.)
 
 use std::fmt;
 
