@@ -143,6 +143,23 @@ pub struct Loader {
     allow_unknown_keys: bool,
 }
 
+/// `from_file` and `from_env`: `load` and `load_env`, keeping only the configuration.
+macro_rules! value_only {
+    ($($name:ident => $load:ident($arg:ident: $ty:ty)),* $(,)?) => {$(
+        #[doc = concat!("[`", stringify!($load), "`](Self::", stringify!($load), "), keeping only the configuration.")]
+        ///
+        /// # Errors
+        /// As [`load`](Self::load).
+        pub fn $name<T: DeserializeOwned>(
+            &self,
+            $arg: $ty,
+            default_path: impl AsRef<Path>,
+        ) -> Result<T, ConfigError> {
+            self.$load($arg, default_path).map(|l| l.value)
+        }
+    )*};
+}
+
 impl Loader {
     /// A loader that refuses unknown keys.
     pub const fn new() -> Self {
@@ -188,29 +205,7 @@ impl Loader {
         }
     }
 
-    /// [`load`](Self::load), keeping only the configuration.
-    ///
-    /// # Errors
-    /// As [`load`](Self::load).
-    pub fn from_file<T: DeserializeOwned>(
-        &self,
-        path: impl AsRef<Path>,
-        default_path: impl AsRef<Path>,
-    ) -> Result<T, ConfigError> {
-        self.load(path, default_path).map(|l| l.value)
-    }
-
-    /// [`load_env`](Self::load_env), keeping only the configuration.
-    ///
-    /// # Errors
-    /// As [`load`](Self::load).
-    pub fn from_env<T: DeserializeOwned>(
-        &self,
-        var: &str,
-        default_path: impl AsRef<Path>,
-    ) -> Result<T, ConfigError> {
-        self.load_env(var, default_path).map(|l| l.value)
-    }
+    value_only!(from_file => load(path: impl AsRef<Path>), from_env => load_env(var: &str));
 
     /// Loads TOML text; `file` names it in errors.
     ///

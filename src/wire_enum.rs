@@ -27,10 +27,20 @@ impl UnknownName {
 }
 
 macro_rules! wire_enum {
+    // Every wire value is the variant's own name.
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($kind:literal) = names [$($variant:ident),* $(,)?]
+    ) => {
+        $crate::wire_enum::wire_enum! {
+            $(#[$meta])*
+            $vis enum $name ($kind) { $($variant = stringify!($variant)),* }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident ($kind:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal ),* $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:expr ),* $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -58,9 +68,9 @@ macro_rules! wire_enum {
         impl ::core::str::FromStr for $name {
             type Err = $crate::UnknownName;
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                match s {
-                    $($wire => Ok($name::$variant),)*
-                    _ => Err($crate::UnknownName::new($kind, s)),
+                match $name::ALL.iter().find(|v| v.as_str() == s) {
+                    Some(v) => Ok(*v),
+                    None => Err($crate::UnknownName::new($kind, s)),
                 }
             }
         }
@@ -89,3 +99,46 @@ macro_rules! wire_enum {
     };
 }
 pub(crate) use wire_enum;
+
+#[cfg(test)]
+mod tests {
+    use crate::{Biome, Era, MessageType, TransitionStyle};
+
+    /// Every value parses from its wire text and goes through serde as that text, for
+    /// the enums with written wire values and for `MessageType`, whose are its names.
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + std::str::FromStr,
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        <T as std::str::FromStr>::Err: std::fmt::Debug,
+    {
+        for &v in all {
+            let text = v.to_string();
+            assert_eq!(text.parse::<T>().unwrap(), v);
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<T>(&format!("\"{text}\"")).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn every_value_round_trips_through_its_wire_text() {
+        round_trips(Era::ALL);
+        round_trips(Biome::ALL);
+        round_trips(TransitionStyle::ALL);
+        round_trips(MessageType::ALL);
+        assert_eq!(Era::PreIndustrial.as_str(), "pre_industrial");
+        assert_eq!(MessageType::AgentControlEvent.as_str(), "AgentControlEvent");
+    }
+
+    #[test]
+    fn an_unknown_name_is_a_typed_error_that_lists_the_names() {
+        let e = "ai".parse::<Era>().unwrap_err();
+        assert_eq!((e.kind(), e.value()), ("era", "ai"));
+        let e = serde_json::from_str::<MessageType>("\"Heartbeats\"").unwrap_err().to_string();
+        assert!(e.starts_with(r#"unknown message type "Heartbeats""#), "{e}");
+        let e = serde_json::from_str::<MessageType>("1").unwrap_err().to_string();
+        assert!(e.contains("a message type (EraChanged RenderRequest IdleStatus"), "{e}");
+        let e = serde_json::from_str::<Biome>("1").unwrap_err().to_string();
+        assert!(e.contains("a biome (desert forest temperate_forest"), "{e}");
+    }
+}

@@ -128,6 +128,67 @@ macro_rules! common_socket_methods {
 }
 pub(crate) use common_socket_methods;
 
+/// The raw receives of a receiving socket, blocking and async, named after its verb
+/// (`pull_raw`, `receive_raw_within`, `pull_raw_async`, ...): the frame as it came,
+/// undecoded.
+macro_rules! raw_receives {
+    ($socket:ident, $verb:ident, $op:expr, $does:literal) => {
+        ::paste::paste! {
+            impl $socket {
+                #[doc = concat!($does, " the next frame as it came, undecoded.")]
+                ///
+                /// # Errors
+                /// [`Error::Timeout`](crate::socket::Error::Timeout) after the receive timeout.
+                pub fn [<$verb _raw>](&mut self) -> $crate::socket::Result<&[u8]> {
+                    self.core.recv_frame($op, None)?;
+                    Ok(self.core.received_frame())
+                }
+
+                #[doc = concat!($does, " the next frame as it came, waiting at most `timeout` (instead of the")]
+                /// receive timeout).
+                ///
+                /// # Errors
+                /// [`Error::Timeout`](crate::socket::Error::Timeout) after `timeout`.
+                pub fn [<$verb _raw_within>](
+                    &mut self,
+                    timeout: ::std::time::Duration,
+                ) -> $crate::socket::Result<&[u8]> {
+                    self.core.recv_frame($op, Some(timeout))?;
+                    Ok(self.core.received_frame())
+                }
+            }
+
+            /// The tokio API (feature `tokio`): the frames as they came.
+            #[cfg(feature = "tokio")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+            impl $socket {
+                #[doc = concat!($does, " the next frame as it came, without blocking the executor. Cancel safe.")]
+                ///
+                /// # Errors
+                /// [`Error::Timeout`](crate::socket::Error::Timeout) after the receive timeout.
+                pub async fn [<$verb _raw_async>](&mut self) -> $crate::socket::Result<&[u8]> {
+                    self.reactor.recv_frame(&mut self.core, $op, None).await?;
+                    Ok(self.core.received_frame())
+                }
+
+                #[doc = concat!($does, " the next frame as it came within `timeout`, without blocking the executor.")]
+                /// Cancel safe.
+                ///
+                /// # Errors
+                /// [`Error::Timeout`](crate::socket::Error::Timeout) after `timeout`.
+                pub async fn [<$verb _raw_within_async>](
+                    &mut self,
+                    timeout: ::std::time::Duration,
+                ) -> $crate::socket::Result<&[u8]> {
+                    self.reactor.recv_frame(&mut self.core, $op, Some(timeout)).await?;
+                    Ok(self.core.received_frame())
+                }
+            }
+        }
+    };
+}
+pub(crate) use raw_receives;
+
 /// Defines a socket type that is only its `core` and `reactor` (subscriber, push,
 /// pull), makes it a [`SocketKind`](super::SocketKind) of libzmq kind `$kind`, and gives
 /// it its `builder()`.

@@ -70,25 +70,6 @@ impl PullSocket {
         self.core.release_large_buffers();
         self.core.decoded(std::any::type_name::<P>(), decoded)
     }
-
-    /// Pulls the next frame as it came.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after the receive timeout.
-    pub fn pull_raw(&mut self) -> Result<&[u8]> {
-        self.core.recv_frame(Operation::Pull, None)?;
-        Ok(self.core.received_frame())
-    }
-
-    /// Pulls the next frame as it came, waiting at most `timeout` (instead of the
-    /// receive timeout).
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after `timeout`.
-    pub fn pull_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
-        self.core.recv_frame(Operation::Pull, Some(timeout))?;
-        Ok(self.core.received_frame())
-    }
 }
 
 /// The tokio API (feature `tokio`).
@@ -146,25 +127,7 @@ impl PullSocket {
             Some((item, socket))
         }))
     }
-
-    /// Pulls the next frame as it came, without blocking the executor. Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after the receive timeout.
-    pub async fn pull_raw_async(&mut self) -> Result<&[u8]> {
-        self.reactor.recv_frame(&mut self.core, Operation::Pull, None).await?;
-        Ok(self.core.received_frame())
-    }
-
-    /// Pulls the next frame as it came within `timeout`, without blocking the executor.
-    /// Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after `timeout`.
-    pub async fn pull_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
-        self.reactor.recv_frame(&mut self.core, Operation::Pull, Some(timeout)).await?;
-        Ok(self.core.received_frame())
-    }
 }
 
 super::common::common_socket_methods!(PullSocket);
+super::common::raw_receives!(PullSocket, pull, Operation::Pull, "Pulls");

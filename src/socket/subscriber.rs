@@ -83,24 +83,6 @@ impl Subscriber {
         }
     }
 
-    /// Receives the next frame as it came, undecoded.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after the receive timeout.
-    pub fn receive_raw(&mut self) -> Result<&[u8]> {
-        self.core.recv_frame(Operation::Receive, None)?;
-        Ok(self.core.received_frame())
-    }
-
-    /// Receives the next frame as it came, waiting at most `timeout`.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after `timeout`.
-    pub fn receive_raw_within(&mut self, timeout: Duration) -> Result<&[u8]> {
-        self.core.recv_frame(Operation::Receive, Some(timeout))?;
-        Ok(self.core.received_frame())
-    }
-
     pub(crate) fn decode<P: Payload>(&mut self) -> Result<(Topic, P)> {
         let decoded = P::decode_pub(self.core.received_frame()).map(|(topic, msg)| (Topic::from(topic), msg));
         self.core.release_large_buffers();
@@ -202,25 +184,7 @@ impl Subscriber {
             Some((item, socket))
         }))
     }
-
-    /// Receives the next frame as it came, without blocking the executor. Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after the receive timeout.
-    pub async fn receive_raw_async(&mut self) -> Result<&[u8]> {
-        self.reactor.recv_frame(&mut self.core, Operation::Receive, None).await?;
-        Ok(self.core.received_frame())
-    }
-
-    /// Receives the next frame as it came within `timeout`, without blocking the
-    /// executor. Cancel safe.
-    ///
-    /// # Errors
-    /// [`Error::Timeout`] after `timeout`.
-    pub async fn receive_raw_within_async(&mut self, timeout: Duration) -> Result<&[u8]> {
-        self.reactor.recv_frame(&mut self.core, Operation::Receive, Some(timeout)).await?;
-        Ok(self.core.received_frame())
-    }
 }
 
 super::common::common_socket_methods!(Subscriber);
+super::common::raw_receives!(Subscriber, receive, Operation::Receive, "Receives");

@@ -125,7 +125,11 @@ fn pull_service<M: Sample>(args: &PeerArgs) -> Result<Value, Failure> {
     let (hn, ht, count) = (n.clone(), times.clone(), counter.count);
     let handlers = Handlers::new().on_fn(move |ctx, m: M| {
         black_box(m);
-        let seen = hn.fetch_add(1, Ordering::Relaxed) + 1;
+        // One receiving task calls this handler (one PULL socket), so the count is a
+        // load and a store, not a locked read-modify-write: the plain loop it is
+        // compared with counts in a local.
+        let seen = hn.load(Ordering::Relaxed) + 1;
+        hn.store(seen, Ordering::Relaxed);
         if seen == 1 || seen == count {
             let mut t = ht.lock().unwrap_or_else(|e| e.into_inner());
             let (now, cpu) = (Some(Instant::now()), thread_cpu());
