@@ -1,10 +1,9 @@
-//! The Experimance example service (Python's `zmq_example_service.py`) on the service
-//! runtime: `cargo run --example example_service -- controller`, then `... -- worker`.
-//! The controller binds `--pub`, `--tasks` and `--status`, heartbeats on `service.heartbeat`
-//! every `--heartbeat-interval` (or `EXAMPLE_HEARTBEAT_INTERVAL`) and pushes a task every
-//! `--task-interval`; workers answer each heartbeat with theirs and each task after
-//! `--work-ms` with an `ImageReady` or `TransitionReady`. SIGINT/SIGTERM stop gracefully.
-//! Stdout: `READY`, `STATS` and `SUMMARY` lines of `key=value`; exit 0 after a clean
+//! The Experimance example service (Python's `zmq_example_service.py`) on the service runtime:
+//! `cargo run --example example_service -- controller`, then `... -- worker`. The controller binds
+//! `--pub`, `--tasks` and `--status`, heartbeats on `service.heartbeat` every `--heartbeat-interval` (or
+//! `EXAMPLE_HEARTBEAT_INTERVAL`) and pushes a task every `--task-interval`; workers answer each heartbeat
+//! with theirs and each task after `--work-ms` with an `ImageReady` or `TransitionReady`. SIGINT/SIGTERM
+//! stop gracefully. Stdout: `READY`, `STATS` and `SUMMARY` lines of `key=value`; exit 0 after a clean
 //! shutdown, else 1 (2: bad arguments). Tasks lost with a stopping worker stay `outstanding`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +16,8 @@ use experimance_common::{
     AnyMessage, Biome, Era, Heartbeat, ImageReady, Publisher, PullSocket, PushSocket, RenderRequest,
     Subscriber, TransitionReady, TransitionRequest, TransitionStyle, DEFAULT_PORTS,
 };
-use serde_json::json;
+
+mod logging;
 
 const TOPIC: &str = "service.heartbeat";
 
@@ -43,17 +43,19 @@ struct Cli {
     work_ms: u64,
 }
 
+/// A positive number of seconds (one too small for a `Duration` is refused too).
 fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("needs a positive number of seconds, not {text:?}")),
-    }
+    let d = Duration::try_from_secs_f64(text.parse().unwrap_or(f64::NAN)).ok().filter(|d| !d.is_zero());
+    d.ok_or_else(|| format!("needs a positive number of seconds, not {text:?}"))
 }
 
 fn counts(m: &BTreeMap<String, u64>) -> String {
-    Some(m.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(","))
-        .filter(|s| !s.is_empty())
-        .unwrap_or("-".into())
+    let s = m.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",");
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s
+    }
 }
 
 /// What the controller keeps beside the runtime's counts.
@@ -101,8 +103,7 @@ fn task(n: usize) -> AnyMessage {
     TransitionRequest { request_id, from_image_uri, to_image_uri, style, duration_frames: 48 }.into()
 }
 
-/// The counts stay readable after a handler panicked while holding them (the service
-/// logs the panic and goes on, and so does the example).
+/// The counts stay readable after a handler panicked holding them (the service goes on).
 fn lock(ctl: &Mutex<Ctl>) -> MutexGuard<'_, Ctl> {
     ctl.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -150,10 +151,8 @@ fn controller(o: Cli, name: String, ep: [String; 3]) -> Built {
         .build()?;
     let summary = move |s: &Summary| {
         let (line, unexpected) = (lock(&ctl).line(&name), s.unknown.values().sum::<u64>());
-        format!(
-            "{line} heartbeats_sent={} unexpected={unexpected} bad_frames={}",
-            s.heartbeats, s.undecodable
-        )
+        let (heartbeats, bad) = (s.heartbeats, s.undecodable);
+        format!("{line} heartbeats_sent={heartbeats} unexpected={unexpected} bad_frames={bad}")
     };
     Ok((service, Box::new(summary)))
 }
@@ -172,10 +171,10 @@ fn worker(o: Cli, name: String, ep: [String; 3]) -> Built {
     let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
     let handlers = Handlers::new()
         .on_fn(move |ctx, _hb: Heartbeat| {
+            // answered with ours, pushed back as our status
             let extra =
-                [("status".into(), json!("ready")), ("tasks_processed".into(), json!(ctx.processed()))];
+                [("status".into(), "ready".into()), ("tasks_processed".into(), ctx.processed().into())];
             Heartbeat { extra: extra.into_iter().collect(), ..Heartbeat::now(n1.clone()) }
-            // pushed back
         })
         .on(move |_: Context, r: RenderRequest| {
             let (id, uri) =
@@ -192,52 +191,36 @@ fn worker(o: Cli, name: String, ep: [String; 3]) -> Built {
     let summary = move |s: &Summary| {
         let (r, t) = (s.count("RenderRequest"), s.count("TransitionRequest"));
         let (received, processed) = (r.handled + r.failed + t.handled + t.failed, r.handled + t.handled);
-        let statuses = s.count("Heartbeat").handled;
+        let (statuses, bad) = (s.count("Heartbeat").handled, s.undecodable);
         let results = s.sent.get("responses").copied().unwrap_or(0).saturating_sub(statuses);
         let (failures, unexpected) = (s.send_failures.values().sum::<u64>(), s.unknown.values().sum::<u64>());
         format!(
             "worker name={name} heartbeats_received={statuses} tasks_received={received} \
              tasks_processed={processed} results_sent={results} statuses_sent={statuses} \
-             push_failures={failures} unexpected={unexpected} bad_frames={}",
-            s.undecodable
+             push_failures={failures} unexpected={unexpected} bad_frames={bad}"
         )
     };
     Ok((service.build()?, Box::new(summary)))
 }
 
-/// Logs to stderr with readable timestamps, in colour on a terminal unless `NO_COLOR`;
-/// `RUST_LOG` chooses (default `info`). The library's events arrive here too (the
-/// `log` bridge is part of `init`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let colour =
-        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    init_logging();
+    logging::init();
     let o = Cli::try_parse().unwrap_or_else(|e| {
         eprintln!("usage: example_service controller|worker [OPTIONS]\n{e}");
         std::process::exit(2)
     });
     let controller_role = o.role == "controller";
-    let endpoint = |given: &Option<String>, port: u16| match (given, controller_role) {
-        (Some(ep), _) => ep.clone(),
-        (None, true) => format!("tcp://*:{port}"),
-        (None, false) => format!("tcp://localhost:{port}"),
-    };
+    let host = if controller_role { "*" } else { "localhost" };
     let p = DEFAULT_PORTS;
     let ep = [(&o.publisher, p.example_pub), (&o.tasks, p.example_pull), (&o.status, p.example_pull + 1000)]
-        .map(|(given, port)| endpoint(given, port));
+        .map(|(given, port)| given.clone().unwrap_or_else(|| format!("tcp://{host}:{port}")));
     let worker_name = format!("worker-{}", std::process::id());
     let name = o.name.clone().unwrap_or(if controller_role { "controller".into() } else { worker_name });
     let built = if controller_role { controller(o, name, ep) } else { worker(o, name, ep) };
-    let (service, summary_of) = built.unwrap_or_else(|e| {
-        tracing::error!("{e}");
+    let Ok((service, summary_of)) = built.inspect_err(|e| tracing::error!("{e}")) else {
         std::process::exit(1)
-    });
+    };
     let s = service.run().await;
     println!("SUMMARY {} close={}", summary_of(&s), if s.is_clean() { "ok" } else { "failed" });
     std::process::exit(s.exit_code());

@@ -13,6 +13,8 @@ use std::time::Duration;
 use experimance_common::service::{Context, Handlers, Service, ServiceError};
 use experimance_common::{Biome, Era, ImageReady, PullSocket, PushSocket, RenderRequest};
 
+mod logging;
+
 /// How long a request waits for its image.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -68,20 +70,10 @@ pub async fn render(
     Ok(images)
 }
 
-/// Logs to stderr with readable timestamps, in colour on a terminal unless `NO_COLOR`;
-/// `RUST_LOG` chooses (default `info`). The library's events arrive here too (the
-/// `log` bridge is part of `init`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let colour =
-        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();
-}
-
 #[allow(dead_code)] // the interop test uses the functions above without `main`
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
+    logging::init();
     let count: usize = std::env::args().nth(1).map_or(Ok(3), |n| n.parse())?;
     let (mut push, pull) = bind_worker("tcp://*:5564", "tcp://*:5556")?;
     push.wait_connected_async(Duration::from_secs(3600)).await?; // a worker is there

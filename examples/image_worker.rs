@@ -11,6 +11,8 @@
 use experimance_common::service::{Context, Handlers, Service, ServiceError};
 use experimance_common::{ImageReady, PullSocket, PushSocket, RenderRequest};
 
+mod logging;
+
 /// Renders at once this many images (the Python `max_concurrent_tasks` default is 10).
 pub const MAX_CONCURRENT: usize = 4;
 
@@ -41,20 +43,10 @@ pub fn service(requests: &str, results: &str) -> Result<Service, ServiceError> {
         .build()
 }
 
-/// Logs to stderr with readable timestamps, in colour on a terminal unless `NO_COLOR`;
-/// `RUST_LOG` chooses (default `info`). The library's events arrive here too (the
-/// `log` bridge is part of `init`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let colour =
-        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();
-}
-
 #[allow(dead_code)] // the interop test uses `service` without `main`
 #[tokio::main]
 async fn main() {
-    init_logging();
+    logging::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [requests, results] = args.as_slice() else {
         eprintln!("usage: image_worker REQUESTS_ENDPOINT RESULTS_ENDPOINT");

@@ -7,6 +7,8 @@
 
 // A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
 #![allow(clippy::unwrap_used)]
+// Each example it includes brings the examples' `logging` module (examples/logging/mod.rs).
+#![allow(clippy::duplicate_mod)]
 
 #[path = "../examples/image_controller.rs"]
 mod image_controller;

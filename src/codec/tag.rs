@@ -106,6 +106,7 @@ pub(crate) fn decode_fast<M: Message>(json: &[u8]) -> Option<M> {
 
 /// [`decode_fast`] of a document whose leading tag has been read and accepted already
 /// (`after` from [`leading_tag`]).
+#[cfg(feature = "tokio")] // only the service dispatch (tokio) reads the tag first
 pub(crate) fn decode_fast_after<M: Message>(json: &[u8], after: usize) -> Option<M> {
     decode_body::<M>(json, after)
 }
@@ -118,6 +119,7 @@ pub(crate) fn accepts_name<M: Message>(name: &[u8]) -> bool {
 /// [`decode_tagged`] of a document whose leading tag has been read already by
 /// [`leading_tag`] (which gave `after`) and accepted for `M`: the service dispatch, which
 /// finds the handler by that name, so the name is not scanned and compared twice.
+#[cfg(feature = "tokio")] // only the service dispatch (tokio) reads the tag first
 pub(crate) fn decode_tagged_after<M: Message>(json: &str, after: usize) -> Result<M, DecodeErrorKind> {
     match decode_body::<M>(json.as_bytes(), after) {
         Some(msg) => Ok(msg),
