@@ -211,15 +211,21 @@ fn the_types_table_and_json_show_the_hand_written_documents_fields() {
     assert_eq!(names, ["timestamp", "service", "(other fields)"]);
 }
 
-#[test]
-fn strict_names_the_allowed_values_of_an_agent_control_payload() {
-    let input = r#"{"type": "AgentControlEvent", "sub_type": "SuggestBiome", "payload": {"biome_suggestion": "moon"}}"#;
+/// `publish --strict` of `input`: it must be refused as a usage error (exit 2); its stderr.
+fn strict_publish_refuses(input: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_exbus"))
         .args(["publish", "@tcp://127.0.0.1:*", "--strict", input])
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[test]
+fn strict_names_the_allowed_values_of_an_agent_control_payload() {
+    let input = r#"{"type": "AgentControlEvent", "sub_type": "SuggestBiome", "payload": {"biome_suggestion": "moon"}}"#;
+    let err = strict_publish_refuses(input);
     assert!(
         err.contains("\"payload.biome_suggestion\" must be one of: desert, forest, temperate_forest"),
         "{err}"
@@ -227,11 +233,6 @@ fn strict_names_the_allowed_values_of_an_agent_control_payload() {
     // Another sub type's payload is not held to SuggestBiome's values.
     let input =
         r#"{"type": "AgentControlEvent", "sub_type": "AudiencePresent", "payload": {"status": "yes"}}"#;
-    let out = Command::new(env!("CARGO_BIN_EXE_exbus"))
-        .args(["publish", "@tcp://127.0.0.1:*", "--strict", input])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = strict_publish_refuses(input);
     assert!(!err.contains("must be one of"), "{err}");
 }
