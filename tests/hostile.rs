@@ -141,10 +141,15 @@ fn multipart_check(k: &DecodeErrorKind) -> bool {
     matches!(k, DecodeErrorKind::Multipart { parts: 3 })
 }
 
+/// How long a receive of the corpus waits at most. Every frame is sent before it is
+/// received, so a passing run never waits this out; 5 s (`READY`) once ran out at a load
+/// average of 15 on 2 cores.
+const RECEIVE_BOUND: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A pull socket bound on inproc and a raw PUSH connected to it.
 fn pull_pair() -> (PullSocket, zmq::Socket) {
     let endpoint = format!("inproc://{}", net::unique("hostile"));
-    let pull = PullSocket::builder().bind(&endpoint).unwrap().receive_timeout(READY).build().unwrap();
+    let pull = PullSocket::builder().bind(&endpoint).unwrap().receive_timeout(RECEIVE_BOUND).build().unwrap();
     let raw = raw_socket(zmq::PUSH);
     raw.connect(&endpoint).unwrap();
     (pull, raw)
@@ -159,7 +164,7 @@ fn sub_pair() -> (Subscriber, zmq::Socket) {
         .connect(&endpoint)
         .unwrap()
         .subscribe_all()
-        .receive_timeout(READY)
+        .receive_timeout(RECEIVE_BOUND)
         .build()
         .unwrap();
     assert_eq!(raw.recv_bytes(0).unwrap(), b"\x01", "the subscription reaches the raw publisher");
