@@ -8,16 +8,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, SocketStats, Subscriber};
+use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 use serde_json::{json, Value};
 use tracing_core::Level;
 
 mod support;
 use support::capture::{Capture, Captured};
 use support::net::DeadPort;
-use support::{unique_inproc, READY};
+use support::{stats_until, unique_inproc, READY};
 
 /// The one event named `name` that the socket of kind `socket` emitted.
 fn one(capture: &Capture, name: &str, socket: &str) -> Captured {
@@ -34,19 +34,6 @@ fn assert_socket(e: &Captured, kind: &str, endpoint: &str) {
     assert_eq!(e.span.as_ref().map(|(name, _)| name.as_str()), Some("socket"), "{e:#?}");
     assert_eq!(e.span_field("kind"), Some(kind), "{e:#?}");
     assert_eq!(e.span_field("endpoints"), Some(endpoint), "{e:#?}");
-}
-
-/// Reads `socket`'s stats until `done` holds (the monitor's events come from libzmq's
-/// I/O thread), at most [`READY`].
-fn stats_until(mut stats: impl FnMut() -> SocketStats, done: impl Fn(&SocketStats) -> bool) -> SocketStats {
-    let deadline = Instant::now() + READY;
-    loop {
-        let s = stats();
-        if done(&s) || Instant::now() >= deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 #[test]

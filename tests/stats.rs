@@ -4,27 +4,14 @@
 // A test may unwrap: a panic is a failed test (clippy.toml covers only #[test] fns).
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use experimance_common::security::{AuthPolicy, CurveKeyPair};
-use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, SocketStats, Subscriber};
+use experimance_common::socket::{Error, Publisher, PullSocket, PushSocket, Subscriber};
 use serde_json::{json, Value};
 
 mod support;
-use support::{unique_inproc, READY};
-
-/// Reads stats until `done` holds (connection counters come from libzmq's I/O thread
-/// through the monitor), at most [`READY`].
-fn stats_until(mut stats: impl FnMut() -> SocketStats, done: impl Fn(&SocketStats) -> bool) -> SocketStats {
-    let deadline = Instant::now() + READY;
-    loop {
-        let s = stats();
-        if done(&s) || Instant::now() >= deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
+use support::{stats_until, unique_inproc, READY};
 
 /// The `i`th PUSH frame: a JSON task whose length grows with `i`.
 fn frame(i: usize) -> Vec<u8> {

@@ -9,7 +9,8 @@
 //! - `decoders`: every public decoder applied to one input (the fuzz targets include
 //!   that file by path as well);
 //! - `capture`: a `tracing-core` subscriber that keeps every event (feature `tracing`);
-//! - here: the test messages, the timeout assertion and `over_every_transport!`.
+//! - here: the test messages, the timeout assertion, `stats_until` and
+//!   `over_every_transport!`.
 #![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a different part
 
 #[cfg(feature = "tracing")]
@@ -21,7 +22,7 @@ pub mod python;
 
 use std::time::Duration;
 
-use experimance_common::socket::{Error, Operation};
+use experimance_common::socket::{Error, Operation, SocketStats};
 use experimance_common::{Biome, Era, EraChanged};
 
 pub use net::{bind_endpoint, unique, Transport, READY, SHORT, SLACK};
@@ -30,6 +31,22 @@ pub use net::{bind_endpoint, unique, Transport, READY, SHORT, SLACK};
 pub fn era(i: usize) -> EraChanged {
     const ERAS: [Era; 3] = [Era::Wilderness, Era::Modern, Era::AiFuture];
     EraChanged { era: ERAS[i % 3], biome: Biome::Forest }
+}
+
+/// Reads a socket's stats until `done` holds, at most [`READY`]: the connection
+/// counters come from libzmq's I/O thread through the monitor, a little later.
+pub fn stats_until(
+    mut stats: impl FnMut() -> SocketStats,
+    done: impl Fn(&SocketStats) -> bool,
+) -> SocketStats {
+    let deadline = std::time::Instant::now() + READY;
+    loop {
+        let s = stats();
+        if done(&s) || std::time::Instant::now() >= deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// An `inproc://` endpoint no other test uses.
