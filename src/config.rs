@@ -1,7 +1,8 @@
 //! Configuration files: TOML read with a fallback to a default file, loaded into typed
 //! serde structs, with a service's sockets described in them (the Python library's
 //! `load_config` and `Config.from_file` / `Config.from_env`). The loader is here; its
-//! error types are in `config/error.rs`, sockets in `config/sockets.rs`.
+//! error types are in `config/error.rs`, sockets in `config/sockets.rs`. (About 400
+//! lines, most of them this documentation: the example and the table of keys.)
 //!
 //! ```
 //! use experimance_common::config::{self, ConfigError, PublisherConfig, SubscriberConfig};
